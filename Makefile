@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export ANONYMIZED_TELEMETRY := False
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: run test install ingest serve check lint eval eval-gate norquad browser-deps bench clean
+
+$(STAMP): requirements.lock requirements-torch.txt pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "Fant ikke $(PY). Installer Python 3.11."; exit 1; }
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	# torch first, from its CPU build, so nothing pulls a CUDA build.
+	$(BIN)/pip install -q -r requirements-torch.txt
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+ingest: install
+	$(BIN)/lhl ingest
+
+run: ingest
+	$(BIN)/lhl serve
+
+# Debian's Chromium for the browser tests (Playwright drives the system browser),
+# and Microsoft's adaptivecards library (npm) to validate the Teams card.
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
+	@test -d tests/js/node_modules/adaptivecards || (cd tests/js && npm ci --no-audit --no-fund --silent)
+
+test: install browser-deps
+	$(BIN)/python -m pytest -q
+
+check: install
+	$(BIN)/ruff check lhl ingest assistant api eval tests scripts
+	$(BIN)/mypy lhl ingest assistant api eval
+
+eval: ingest
+	$(BIN)/lhl eval --out reports/known-facts
+
+eval-gate: ingest
+	$(BIN)/python scripts/eval_gate.py
+
+clean:
+	rm -rf .lhl reports

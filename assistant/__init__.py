@@ -1,0 +1,1 @@
+"""Question → retrieval → answer with citations. Imports nothing from api/."""

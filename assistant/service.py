@@ -1,0 +1,193 @@
+"""The assistant: question → (follow-up completion) → retrieval → answer with citations.
+
+Loaded once (index, embedder) and shared; `ask()` is safe to call from several threads.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+
+from assistant import answerer
+from assistant.followup import resolve
+from assistant.generative import GenerativeAnswerer
+from assistant.questions import analyse
+from assistant.retriever import Retriever
+from lhl import messages
+from lhl.embeddings import Embedder, make_embedder
+from lhl.errors import IndexNotReady, InvalidQuestion
+from lhl.records import Answer, Citation, Mode, Passage, Turn
+from lhl.settings import Settings
+from lhl.store import Index
+
+log = logging.getLogger(__name__)
+
+RETRIEVE_K = 8
+CITED_RELATED = 3
+
+
+class Assistant:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        generative: GenerativeAnswerer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings.embeddings, settings.embed_threads)
+        self.generative = generative or (GenerativeAnswerer(settings) if settings.generative else None)
+        self._index: Index | None = None
+        self._lock = threading.Lock()
+        self.retriever = Retriever(self._current_index, settings.dense_weight)
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="gen")
+
+    # -- loading -------------------------------------------------------------------------
+    def load(self) -> None:
+        """Open the index and warm the embedder, so the first question is fast."""
+        with self._lock:
+            self._index = Index(self.settings, self.embedder)
+        self.embedder.load()
+        self.embedder.embed_query("oppvarming")
+
+    @property
+    def ready(self) -> bool:
+        return self._index is not None
+
+    def _current_index(self) -> Index:
+        index = self._index
+        if index is None:
+            raise IndexNotReady()
+        if index.is_stale():  # a finished ingest replaced the state: pick it up
+            with self._lock:
+                if self._index is index:
+                    try:
+                        self._index = Index(self.settings, self.embedder)
+                    except IndexNotReady:
+                        log.warning("index changed but cannot be reloaded; keeping the old one")
+                index = self._index
+        return index  # type: ignore[return-value]
+
+    @property
+    def index(self) -> Index:
+        return self._current_index()
+
+    # -- answering -----------------------------------------------------------------------
+    def validate(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise InvalidQuestion(messages.EMPTY_QUESTION)
+        if len(question) > self.settings.max_question_chars:
+            raise InvalidQuestion(
+                messages.QUESTION_TOO_LONG.format(limit=self.settings.max_question_chars)
+            )
+        return question
+
+    def search(self, query: str, k: int = 5) -> list[Citation]:
+        query = self.validate(query)
+        passages, _ = self.retriever.retrieve(query, k=k)
+        return [Citation.from_passage(i, p) for i, p in enumerate(passages, start=1)]
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        mode: Mode | None = None,
+        deadline_s: float | None = None,
+    ) -> Answer:
+        started = time.perf_counter()
+        question = self.validate(question)
+        resolved = resolve(question, history)
+        passages, timings = self.retriever.retrieve(resolved, k=RETRIEVE_K)
+        t_retrieved = time.perf_counter()
+        answer = self._extractive(question, resolved, passages)
+        mode = mode or ("generative" if self.generative else "extractive")
+        if mode == "generative" and self.generative and answer.found:
+            answer = self._generative_or(answer, resolved, passages, started, deadline_s)
+        done = time.perf_counter()
+        answer.timings_ms = {
+            "retrieve": round((t_retrieved - started) * 1000, 2),
+            "answer": round((done - t_retrieved) * 1000, 2),
+            "total": round((done - started) * 1000, 2),
+            **{k: round(v, 2) for k, v in timings.items()},
+        }
+        answer.answer_id = uuid.uuid4().hex
+        return answer
+
+    def _extractive(self, question: str, resolved: str, passages: list[Passage]) -> Answer:
+        q = analyse(resolved)
+        index = self.index
+        idf = {t: index.lexical.idf.get(t, 0.5) for t in q.terms}
+        ranked = answerer.candidates(q, passages, idf)
+        best = ranked[0] if ranked else None
+        reason = answerer.refusal_reason(q, passages, best)
+        base = dict(
+            question=question,
+            resolved_question=resolved if resolved != question else None,
+            question_type=q.qtype,
+        )
+        if reason or best is None:
+            log.info("refusing %r: %s", resolved, reason)
+            related = [Citation.from_passage(i, p) for i, p in enumerate(passages[:CITED_RELATED], 1)]
+            text = messages.NOT_FOUND if related else messages.NOT_FOUND_NO_PASSAGES
+            return Answer(answer=text, found=False, citations=related, **base)  # type: ignore[arg-type]
+        chosen = answerer.choose(q, passages, ranked)
+        citations: list[Citation] = []
+        by_passage: dict[int, int] = {}
+        parts: list[str] = []
+        for cand in chosen:
+            if cand.passage_index not in by_passage:
+                by_passage[cand.passage_index] = len(citations) + 1
+                citations.append(
+                    Citation.from_passage(
+                        len(citations) + 1, passages[cand.passage_index], highlight=cand.text
+                    )
+                )
+            parts.append(cand.text)
+        n = by_passage[chosen[0].passage_index]
+        text = " ".join(parts)
+        text = text.rstrip()
+        text = f"{text} [{n}]" if not text.endswith((".", "!", "?")) else f"{text[:-1]} [{n}]{text[-1]}"
+        return Answer(answer=text, found=True, citations=citations, **base)  # type: ignore[arg-type]
+
+    def _generative_or(
+        self,
+        fallback: Answer,
+        question: str,
+        passages: list[Passage],
+        started: float,
+        deadline_s: float | None,
+    ) -> Answer:
+        """The model's answer, or the extractive one when the model is late, fails or is
+        not trustworthy. The deadline (Teams waits 5 s) bounds the whole call."""
+        assert self.generative is not None
+        top = passages[:4]
+        future = self._pool.submit(self.generative.answer, question, top)
+        remaining = None if deadline_s is None else max(0.05, deadline_s - (time.perf_counter() - started))
+        try:
+            text, cited = future.result(timeout=remaining)
+        except concurrent.futures.TimeoutError:
+            log.warning("generative answer missed the deadline; using extractive")
+            return fallback
+        except Exception:
+            log.exception("generative answer failed; using extractive")
+            return fallback
+        if text is None:
+            return fallback
+        renumber = {old: new for new, old in enumerate(cited, start=1)}
+        for old, new in renumber.items():
+            text = text.replace(f"[{old}]", f"[§{new}]")
+        text = text.replace("[§", "[")
+        citations = [Citation.from_passage(renumber[o], top[o - 1]) for o in cited]
+        return Answer(
+            question=fallback.question,
+            answer=text,
+            found=True,
+            citations=citations,
+            mode="generative",
+            resolved_question=fallback.resolved_question,
+            question_type=fallback.question_type,
+        )

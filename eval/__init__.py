@@ -1,0 +1,1 @@
+"""The evaluators' suite: question files → the assistant → scored results → reports."""

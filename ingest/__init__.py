@@ -1,0 +1,1 @@
+"""Ingest: files → blocks (loaders) → chunks (chunker) → index (pipeline)."""

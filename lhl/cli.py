@@ -1,0 +1,176 @@
+"""The `lhl` command: ingest, ask, serve, eval. User-facing text in Norwegian."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from lhl.errors import LhlError
+from lhl.settings import Settings, get_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = get_settings()
+    updates = {}
+    if getattr(args, "index", None):
+        updates["index_dir"] = Path(args.index)
+    if getattr(args, "corpus", None):
+        updates["corpus_dir"] = Path(args.corpus)
+    return settings.model_copy(update=updates) if updates else settings
+
+
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\rLager embeddinger [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import default_ingest_threads, run_ingest
+    from lhl.embeddings import make_embedder
+
+    settings = _settings(args)
+    threads = args.threads or default_ingest_threads()
+    embedder = make_embedder(settings.embeddings, threads=threads)
+    report = run_ingest(settings, embedder, settings.corpus_dir, progress=_progress)
+    print(report.summary())
+    return 0
+
+
+def print_answer(answer: object) -> None:
+    from lhl.records import Answer
+
+    assert isinstance(answer, Answer)
+    print(answer.answer)
+    if answer.citations:
+        print()
+        print("Kilder:" if answer.found else "Relaterte avsnitt (ikke et svar):")
+        for c in answer.citations:
+            where = c.section + (f", side {c.page}" if c.page else "")
+            print(f"  [{c.n}] {c.title} – {where} ({c.source})")
+
+
+def _load_assistant(settings: Settings) -> object:
+    from assistant.service import Assistant
+
+    assistant = Assistant(settings)
+    assistant.load()
+    return assistant
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    assistant = _load_assistant(settings)
+    answer = assistant.ask(args.question)  # type: ignore[attr-defined]
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_answer(answer)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """Questions typed in the terminal, with the conversation as history."""
+    from lhl.records import Turn
+
+    settings = _settings(args)
+    assistant = _load_assistant(settings)
+    history: list[Turn] = []
+    print("Still et spørsmål om Leve hele livet (tom linje eller Ctrl-D avslutter).")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        try:
+            answer = assistant.ask(question, history)  # type: ignore[attr-defined]
+        except LhlError as exc:
+            print(exc.message)
+            continue
+        print_answer(answer)
+        history += [Turn("user", question), Turn("assistant", answer.answer)]
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from api.server import serve
+
+    settings = _settings(args)
+    return serve(settings, host=args.host, port=args.port)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.cli import run_eval_command
+
+    return run_eval_command(args, _settings(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lhl", description="Leve hele livet-assistenten")
+    parser.add_argument("-v", "--verbose", action="store_true", help="vis logg")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="les inn dokumentene i corpus/ og bygg indeksen")
+    p.add_argument("--corpus", help="dokumentmappen (standard: corpus/)")
+    p.add_argument("--index", help="indeksmappen (standard: .lhl/index)")
+    p.add_argument("--threads", type=int, help="tråder for embedding-modellen")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="still ett spørsmål")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="skriv svaret som JSON")
+    p.add_argument("--index")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="still spørsmål i terminalen")
+    p.add_argument("--index")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("serve", help="start nettjenesten")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--index")
+    p.add_argument("--corpus")
+    p.set_defaults(func=cmd_serve)
+
+    from eval.cli import add_eval_arguments
+
+    p = sub.add_parser("eval", help="kjør spørsmålsfiler og skriv rapport")
+    add_eval_arguments(p)
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except LhlError as exc:
+        logging.getLogger("lhl").info("error: %s", exc.detail)
+        print(f"Feil: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Avbrutt.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

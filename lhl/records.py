@@ -1,0 +1,121 @@
+"""Small typed records that cross module boundaries: ingest → index → assistant → api/eval."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """What is known of one source document (from corpus/manifest.json or the file itself)."""
+
+    doc_id: str
+    title: str
+    source: str  # path relative to the corpus folder's parent, e.g. "corpus/x.txt"
+    publisher: str | None = None
+    doc_type: str | None = None
+    date: str | None = None
+    source_url: str | None = None
+    licence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A structural unit read from a file: a heading, a paragraph, a list item or a table row.
+
+    Provenance (page) is set by the loader at parse time and never reconstructed later.
+    """
+
+    kind: Literal["heading", "paragraph", "item", "table_row"]
+    text: str
+    page: int | None = None
+    level: int = 0  # heading level; 0 for other blocks
+    header: tuple[str, ...] = ()  # column headers, for table rows
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    id: str
+    doc_id: str
+    title: str
+    source: str
+    section: str
+    page: int | None
+    position: int
+    text: str
+
+    def index_text(self) -> str:
+        """The text that is embedded and lexically indexed: section title gives context."""
+        if self.section and self.section not in self.text:
+            return f"{self.section}\n{self.text}"
+        return self.text
+
+    def metadata(self) -> dict[str, Any]:
+        meta = {k: v for k, v in asdict(self).items() if k not in {"id", "text"}}
+        return {k: v for k, v in meta.items() if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved chunk with its fused score and the ranks it had in each retriever."""
+
+    chunk: Chunk
+    score: float
+    lexical_rank: int | None = None
+    dense_rank: int | None = None
+
+
+@dataclass(slots=True)
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    page: int | None
+    section: str
+    text: str
+    score: float
+    chunk_id: str
+    highlight: str | None = None  # the sentence of `text` that the answer came from
+
+    @classmethod
+    def from_passage(cls, n: int, passage: Passage, highlight: str | None = None) -> Citation:
+        c = passage.chunk
+        return cls(
+            n=n,
+            doc_id=c.doc_id,
+            title=c.title,
+            source=c.source,
+            page=c.page,
+            section=c.section,
+            text=c.text,
+            score=round(passage.score, 4),
+            chunk_id=c.id,
+            highlight=highlight,
+        )
+
+
+Mode = Literal["extractive", "generative"]
+
+
+@dataclass(slots=True)
+class Answer:
+    question: str
+    answer: str
+    found: bool
+    citations: list[Citation]
+    mode: Mode = "extractive"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    resolved_question: str | None = None  # the question as completed from history
+    answer_id: str = ""
+    question_type: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    role: Literal["user", "assistant"]
+    content: str

