@@ -264,12 +264,13 @@
       'data-found': String(found),
       'data-answer-id': data.answer_id || '',
     });
+    const add = (...nodes) => nodes.forEach((node) => { if (node) article.append(node); });
     const label = found
       ? el('p', { class: 'turn-label' }, icon('check'), 'Svar')
       : el('p', { class: 'turn-label not-found-label' }, icon('info'), 'Ikke funnet i dokumentene');
     const resolved = normalizeSpace(data.resolved_question);
     const showResolved = resolved && resolved.toLowerCase() !== normalizeSpace(turn.question).toLowerCase();
-    article.append(
+    add(
       label,
       showResolved ? el('p', { class: 'resolved' }, `Tolket som: «${resolved}»`) : null,
       renderAnswerText(String(data.answer || ''), citations, article),

@@ -1,0 +1,1 @@
+"""HTTP adapters: the web chat, the JSON API and the Teams webhook."""
