@@ -94,7 +94,7 @@
   }
 
   function stripMarkers(text) {
-    return normalizeSpace(String(text || '').replace(/\s*\[\d+(?:\s*[,;]\s*\d+)*\]/g, ''));
+    return normalizeSpace(String(text || '').replace(new RegExp(`\\s*${MARKER_RE.source}`, 'g'), ''));
   }
 
   // ---------- storage ----------
@@ -103,18 +103,13 @@
     try {
       const stored = JSON.parse(window.sessionStorage.getItem(STORAGE_KEY) || '[]');
       return Array.isArray(stored) ? stored.filter((t) => t && typeof t.kind === 'string') : [];
-    } catch (err) {
-      return [];
-    }
+    } catch (err) { return []; }
   }
 
   function saveTurns() {
     turns = turns.slice(-MAX_STORED_TURNS);
-    try {
-      window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(turns));
-    } catch (err) {
-      /* storage full or disabled: the conversation still works for this page view */
-    }
+    // Storage may be full or disabled: the conversation then still works for this page view.
+    try { window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(turns)); } catch (err) { /* ignore */ }
   }
 
   // ---------- HTTP ----------
@@ -167,7 +162,7 @@
   }
 
   async function ask(rawQuestion) {
-    const question = normalizeSpace(rawQuestion) ? String(rawQuestion).trim() : '';
+    const question = String(rawQuestion || '').trim();
     if (!question || busy) return false;
     const myGeneration = generation;
     const history = buildHistory();
@@ -194,11 +189,7 @@
 
   function submitQuestion() {
     const text = dom.question.value;
-    if (!text.trim()) {
-      dom.question.focus();
-      return;
-    }
-    if (busy) return;
+    if (!text.trim() || busy) return;
     dom.question.value = '';
     ask(text);
   }
@@ -371,10 +362,10 @@
     const state = turn.feedback || (turn.feedback = {});
     const promptId = nextId('fb-prompt');
     const commentId = nextId('fb-comment');
-    const up = el('button', { type: 'button', class: 'btn btn-quiet btn-icon fb-up', 'aria-pressed': 'false' }, icon('up'), el('span', { class: 'visually-hidden' }, 'Godt svar'));
-    const down = el('button', { type: 'button', class: 'btn btn-quiet btn-icon fb-down', 'aria-pressed': 'false' }, icon('down'), el('span', { class: 'visually-hidden' }, 'Dårlig svar'));
-    up.title = 'Godt svar';
-    down.title = 'Dårlig svar';
+    const thumb = (rating, label) => el('button', { type: 'button', class: `btn btn-quiet btn-icon fb-${rating}`, 'aria-pressed': 'false', title: label },
+      icon(rating), el('span', { class: 'visually-hidden' }, label));
+    const up = thumb('up', 'Godt svar');
+    const down = thumb('down', 'Dårlig svar');
     const comment = el('textarea', { id: commentId, class: 'fb-comment', rows: '2', maxlength: '2000' });
     comment.value = state.comment || '';
     const sendButton = el('button', { type: 'button', class: 'btn btn-secondary btn-small fb-send' }, 'Send tilbakemelding');
@@ -385,6 +376,8 @@
       el('div', { class: 'fb-buttons', role: 'group', 'aria-labelledby': promptId },
         el('span', { id: promptId, class: 'fb-prompt' }, 'Var svaret nyttig?'), up, down),
       form);
+
+    const thanks = () => el('p', { class: 'fb-done', tabindex: '-1' }, icon('check'), 'Takk for tilbakemeldingen!');
 
     function refresh() {
       up.setAttribute('aria-pressed', String(state.rating === 'up'));
@@ -403,9 +396,11 @@
     up.addEventListener('click', () => choose('up'));
     down.addEventListener('click', () => choose('down'));
     comment.addEventListener('input', () => { state.comment = comment.value; saveTurns(); });
+    let sending = false;
     sendButton.addEventListener('click', async () => {
-      if (!state.rating || sendButton.disabled) return;
-      sendButton.disabled = true;
+      if (!state.rating || sending) return;
+      sending = true; // aria-disabled rather than disabled, so keyboard focus stays on the button
+      sendButton.setAttribute('aria-disabled', 'true');
       errorSlot.replaceChildren();
       const data = turn.data || {};
       try {
@@ -419,18 +414,19 @@
         state.sent = true;
         saveTurns();
         refresh();
-        const done = el('p', { class: 'fb-done', tabindex: '-1' }, icon('check'), 'Takk for tilbakemeldingen!');
+        const done = thanks();
         wrapper.append(done);
         done.focus();
       } catch (err) {
         errorSlot.append(el('p', { class: 'fb-error' }, icon('warning'), `Tilbakemeldingen ble ikke sendt. ${err.message}`));
       } finally {
-        sendButton.disabled = false;
+        sending = false;
+        sendButton.removeAttribute('aria-disabled');
       }
     });
 
     refresh();
-    if (state.sent) wrapper.append(el('p', { class: 'fb-done', tabindex: '-1' }, icon('check'), 'Takk for tilbakemeldingen!'));
+    if (state.sent) wrapper.append(thanks());
     return wrapper;
   }
 
@@ -489,11 +485,19 @@
     }
     placePanel();
     dom.panel.hidden = false;
-    dom.panel.scrollTop = 0;
+    dom.passageText.scrollTop = 0;
+    updatePassageScrolling();
     dom.passageTitle.focus({ preventScroll: !narrowScreen.matches });
-    if (mark && dom.panel.scrollHeight > dom.panel.clientHeight) {
-      dom.panel.scrollTop = Math.max(0, mark.offsetTop - dom.panel.clientHeight / 3);
+    if (mark && dom.passageText.scrollHeight > dom.passageText.clientHeight) {
+      dom.passageText.scrollTop = Math.max(0, mark.offsetTop - dom.passageText.clientHeight / 3);
     }
+  }
+
+  // On wide screens the passage text scrolls inside the panel; it must then be reachable by keyboard.
+  function updatePassageScrolling() {
+    const scrollable = dom.passageText.scrollHeight > dom.passageText.clientHeight + 1;
+    if (scrollable) dom.passageText.setAttribute('tabindex', '0');
+    else dom.passageText.removeAttribute('tabindex');
   }
 
   function openPassage(citation, opener, anchor) {
@@ -613,7 +617,10 @@
       }
     });
     document.querySelectorAll('.example').forEach((button) => {
-      button.addEventListener('click', () => ask(button.textContent));
+      button.addEventListener('click', () => {
+        dom.question.focus(); // the intro with this button disappears once the question is asked
+        ask(button.textContent);
+      });
     });
     dom.newChat.addEventListener('click', startNewConversation);
     dom.passageClose.addEventListener('click', () => closePanel(true));
@@ -623,7 +630,11 @@
       const focusInPanel = dom.panel.contains(active) || active === document.body || active === null;
       closePanel(focusInPanel || active === panelOpener);
     });
-    narrowScreen.addEventListener('change', () => { if (!dom.panel.hidden) placePanel(); });
+    narrowScreen.addEventListener('change', () => {
+      if (dom.panel.hidden) return;
+      placePanel();
+      updatePassageScrolling();
+    });
   }
 
   function init() {
