@@ -1,4 +1,9 @@
-"""Question analysis: what kind of answer is asked for, and what the answer must mention."""
+"""Question analysis: what kind of answer is asked for, and what the answer must mention.
+
+The type decides what an answering sentence should contain (a number, a date, a name, a
+place, a reason); the constraints (years, numbers, names, the focus noun after "hvor mange"
+or "hvilken") decide when the evidence does not cover the question and we must refuse.
+"""
 
 from __future__ import annotations
 
@@ -6,43 +11,85 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from lhl.text import normalize, terms, tokens
+from lhl.text import STOPWORDS, normalize, stem, terms, tokens
 
 QuestionType = Literal[
-    "antall", "dato", "hvem", "liste", "definisjon", "hvorfor", "hvordan", "hvor", "annet"
+    "antall", "dato", "hvem", "navn", "liste", "definisjon", "hvorfor", "hvordan", "hvor", "annet"
 ]
 
-# Ordered: the first pattern that matches the start of the question decides.
+MONTHS = "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
+
+# Nouns after "hvilken/hvilket/hvilke/kva for" that ask for a time, a place or a body.
+_TIME_NOUNS = r"år|årstall|dato|tidspunkt|måned|månad|dag|tid|tiår|århundre|periode|sesong|uke|veke"
+_PLACE_NOUNS = (
+    r"land|by|byen|sted|stad|fylke|kommune|kommuner|region|del|område|verdensdel|kontinent|"
+    r"hav|elv|øy|dal|fjord|gate|adresse|bydel|delstat|provins|nasjon|havn|hamn"
+)
+_AGENT_NOUNS = (
+    r"person|personer|mann|kvinne|spiller|spillere|lag|klubb|klubben|parti|partiet|organisasjon|"
+    r"organisasjoner|selskap|firma|byrå|aktør|aktører|etat|direktorat|departement|instans|"
+    r"institusjon|institusjoner|forening|forbund|band|gruppe|trener|leder|forfatter|konge|"
+    r"dronning|president|statsminister|kunstner|artist|politiker|minister|familie|dynasti|"
+    r"kommune|kommuner|fylke|land"
+)
+
+# Ordered: the first pattern that matches decides. Patterns see the normalised question.
 _TYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
-    ("antall", re.compile(r"\b(hvor|kor)\s+(mange|mye|mykje|stor|store|høy|lang|lenge|gammel)\b|\bantall\b|\bhvor mange\b")),
-    ("dato", re.compile(r"\b(når|kva tid|hvilket år|hvilke år|hvilken dato|hvilket tidspunkt|hvilken måned|kva år|kva dato|fra når|siden når|årstall)\b")),
-    ("hvorfor", re.compile(r"\b(hvorfor|kvifor|hva er formålet|kva er formålet|hva er hensikten|hvilken hensikt|hva skal .* bidra)\b")),
+    ("antall", re.compile(
+        r"\b(hvor|kor)\s+(mange|mye|mykje|stor|store|stort|høy|høyt|høg|lang|langt|lenge|gammel|"
+        r"gamle|mange prosent|tung|bred|dyp|djup|ofte|fort|raskt|langt)\b|\bantall\b|"
+        r"\bhvilken (alder|størrelse|pris\s+(?:kostet|koster))\b|\bhva (kostet|koster)\b")),
+    ("dato", re.compile(
+        rf"\b(når|kva tid|kor tid|fra når|siden når|til når|årstall)\b|"
+        rf"\b(hvilket|hvilken|hvilke|kva for eit?|kva)\s+({_TIME_NOUNS})\b")),
+    ("hvorfor", re.compile(
+        r"\b(hvorfor|kvifor|av hvilken grunn|hva er (?:formålet|hensikten|grunnen|årsaken|bakgrunnen)|"
+        r"kva er (?:formålet|føremålet|grunnen|årsaka)|hvilken hensikt|hva skyldes|hva kommer .* av)\b")),
     ("hvordan", re.compile(r"\b(hvordan|korleis|på hvilken måte|på kva måte)\b")),
-    ("hvem", re.compile(r"\b(hvem|kven|hvilken kommune|hvilke kommuner|hvilken organisasjon|hvilket selskap|hvilket byrå|hvilken aktør|hvilke aktører|hvem sine)\b")),
-    ("definisjon", re.compile(r"^\s*(hva|kva)\s+(er|var|betyr|menes med|innebærer|inneber|handler|går ut på|gjelder)\b|\b(hva|kva) står .* for\b")),
-    ("hvor", re.compile(r"^\s*(hvor|kor)\b(?!\s+(mange|mye|mykje|stor|lenge))|\bhvilket sted\b|\bhvilken by\b")),
-    ("liste", re.compile(r"\b(hvilke|kva for nokre|nevn|list opp|hva består|kva består|hvilken|hvilket|kva for)\b")),
+    ("hvor", re.compile(
+        rf"^\s*(i|på|fra|til|ved)?\s*(hvilket|hvilken|hvilke|kva for eit?)\s+({_PLACE_NOUNS})\b|"
+        r"^\s*(hvor|kor)\b(?!\s+(mange|mye|mykje|stor|lenge))|\bhvor (ligger|lå|bor|holder)\b|"
+        r"\b(hvilket sted|hvilken by|hvilket land|hvor hen|hvorfra)\b")),
+    ("navn", re.compile(
+        r"\b(hva|kva)\s+(heter|het|heiter|heitte|kalles|kallast|ble .* kalt|kaltes|er navnet|var navnet)\b|"
+        r"\bhvilket navn\b|\bhva står .* for\b|\bhva er .* (navnet|navn)\b")),
+    ("hvem", re.compile(
+        rf"\b(hvem|kven|hvem sine|hvem sin)\b|"
+        rf"\b(hvilken|hvilket|hvilke|kva for eit?|kva for)\s+({_AGENT_NOUNS})\b")),
+    ("definisjon", re.compile(
+        r"^\s*(hva|kva)\s+(er|var|betyr|tyder|menes med|meiner ein med|innebærer|inneber|"
+        r"går ut på|handler|handlar|gjelder|slags|slag|type)\b|^\s*hva slags\b")),
+    ("liste", re.compile(
+        r"\b(hvilke|kva for nokre|nevn|list opp|hva består|kva består|hvilken|hvilket|kva for)\b")),
 ]
 
-_MONTHS = "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
-_YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
-_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
-
-# Capitalised words that are not names in the sense of a constraint.
-_COMMON_CAPS = {
-    "hvem", "hva", "hvor", "hvilke", "hvilken", "hvilket", "når", "hvordan", "hvorfor", "kven",
-    "kva", "kor", "korleis", "kvifor", "og", "i", "leve", "livet", "hele", "norge", "reformen",
-}
+_YEAR = re.compile(r"(?<![\d.,])(1[5-9]\d\d|20[0-4]\d)(?![\d.,]\d)")
+_NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?(?![\d])")
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|\d+")
+_WH_WORDS = frozenset(
+    "hva kva hvem kven hvor kor hvilke hvilken hvilket når hvordan korleis hvorfor kvifor "
+    "og i på fra frå til ved med om etter før under av for".split()
+)
+# Capitalised words that start or frame a question rather than name something.
+_COMMON_CAPS = _WH_WORDS | {"leve", "livet", "hele", "heile", "reformen", "den", "det", "de", "dei"}
+# After these words comes the noun the answer must be about ("hvor mange *ansatte*").
+_FOCUS_AFTER = re.compile(
+    r"\b(?:hvor|kor)\s+(?:mange|mye|mykje|store?|stort|høy|lang|gammel)\s+(?:prosent\s+)?|"
+    r"\b(?:hvilken|hvilket|hvilke|kva\s+for(?:\s+eit?|\s+nokre)?|hva\s+slags|kva\s+slag)\s+"
+)
 
 
 @dataclass(frozen=True)
 class QuestionAnalysis:
     text: str
     qtype: QuestionType
-    terms: tuple[str, ...]  # stemmed content terms
+    terms: tuple[str, ...]  # stemmed content terms, in question order
     years: tuple[str, ...]
     numbers: tuple[str, ...]  # numbers other than years
-    names: tuple[str, ...]  # lower-cased proper-name tokens (mid-sentence capitals)
+    names: tuple[str, ...]  # lower-cased proper-name tokens (capitalised, not the first word)
+    focus: tuple[str, ...] = ()  # stemmed head noun(s) the answer is about, if the question says
+    bigrams: tuple[tuple[str, str], ...] = ()  # adjacent content stems, for phrase matches
+    question_tokens: frozenset[str] = frozenset()  # every lower-cased token of the question
 
 
 def question_type(question: str) -> QuestionType:
@@ -53,23 +100,38 @@ def question_type(question: str) -> QuestionType:
     return "annet"
 
 
+def _names(question: str) -> tuple[str, ...]:
+    words = _WORD.findall(question)
+    out = []
+    for i, w in enumerate(words):
+        if i == 0 or not w[:1].isupper() or w.lower() in _COMMON_CAPS or len(w) < 2:
+            continue
+        out.append(w.lower())
+    return tuple(dict.fromkeys(out))
+
+
+def _focus(question: str) -> tuple[str, ...]:
+    m = _FOCUS_AFTER.search(normalize(question))
+    if not m:
+        return ()
+    following = tokens(normalize(question)[m.end():])[:1]
+    return tuple(stem(t) for t in following if t not in STOPWORDS and not t.isdigit())
+
+
 def analyse(question: str) -> QuestionAnalysis:
     years = tuple(dict.fromkeys(_YEAR.findall(question)))
     numbers = tuple(n for n in dict.fromkeys(_NUMBER.findall(question)) if n not in years)
-    words = re.findall(r"[A-ZÆØÅ][\wæøåÆØÅ-]+", question)
-    first = question.strip().split(" ", 1)[0] if question.strip() else ""
-    names = tuple(
-        dict.fromkeys(
-            w.lower() for w in words if w != first and w.lower() not in _COMMON_CAPS and len(w) > 1
-        )
-    )
+    content = terms(question)
     return QuestionAnalysis(
         text=question,
         qtype=question_type(question),
-        terms=tuple(dict.fromkeys(terms(question))),
+        terms=tuple(dict.fromkeys(content)),
         years=years,
         numbers=numbers,
-        names=names,
+        names=_names(question),
+        focus=_focus(question),
+        bigrams=tuple(dict.fromkeys(zip(content, content[1:], strict=False))),
+        question_tokens=frozenset(tokens(question)),
     )
 
 
@@ -79,6 +141,3 @@ def mentions(text: str, token: str) -> bool:
     if token.isdigit():
         return re.search(rf"(?<![\d]){re.escape(token)}(?![\d])", norm) is not None
     return token in tokens(norm) or token in norm
-
-
-MONTHS = _MONTHS

@@ -45,12 +45,15 @@ class Retriever:
     def index(self) -> Index:
         return self._index()
 
+    def fusion_weight(self, index: Index) -> float:
+        return self.dense_weight if self.dense_weight is not None else index.embedder.fusion_weight
+
     def retrieve(self, query: str, k: int = 8, depth: int = 30) -> tuple[list[Passage], dict[str, float]]:
         index = self.index
         t0 = time.perf_counter()
         lexical = index.lexical_search(query, depth)
         t1 = time.perf_counter()
-        weight = self.dense_weight if self.dense_weight is not None else index.embedder.fusion_weight
+        weight = self.fusion_weight(index)
         dense = index.dense_search(query, depth) if weight > 0 else []
         t2 = time.perf_counter()
         passages = fuse([(lexical, 1.0), (dense, weight)], k)

@@ -52,6 +52,8 @@ class Assistant:
             self._index = Index(self.settings, self.embedder)
         self.embedder.load()
         self.embedder.embed_query("oppvarming")
+        if self.generative is not None:
+            self.generative.load()  # build the model client now, not inside a deadline
 
     @property
     def ready(self) -> bool:
@@ -120,8 +122,7 @@ class Assistant:
     def _extractive(self, question: str, resolved: str, passages: list[Passage]) -> Answer:
         q = analyse(resolved)
         index = self.index
-        idf = {t: index.lexical.idf.get(t, 0.5) for t in q.terms}
-        ranked = answerer.candidates(q, passages, idf)
+        ranked = answerer.candidates(q, passages, index.lexical.idf)
         best = ranked[0] if ranked else None
         reason = answerer.refusal_reason(q, passages, best)
         base = dict(
@@ -165,11 +166,15 @@ class Assistant:
         not trustworthy. The deadline (Teams waits 5 s) bounds the whole call."""
         assert self.generative is not None
         top = passages[:4]
-        future = self._pool.submit(self.generative.answer, question, top)
-        remaining = None if deadline_s is None else max(0.05, deadline_s - (time.perf_counter() - started))
+        deadline = None if deadline_s is None else started + deadline_s
+        future = self._pool.submit(self._generate_unless_late, deadline, question, top)
+        remaining = None if deadline is None else max(0.0, deadline - time.perf_counter())
         try:
             text, cited = future.result(timeout=remaining)
         except concurrent.futures.TimeoutError:
+            # Nobody waits for it any more: drop it if it has not started, so a hanging
+            # model cannot pile up queued calls behind the pool's few threads.
+            future.cancel()
             log.warning("generative answer missed the deadline; using extractive")
             return fallback
         except Exception:
@@ -191,3 +196,12 @@ class Assistant:
             resolved_question=fallback.resolved_question,
             question_type=fallback.question_type,
         )
+
+    def _generate_unless_late(
+        self, deadline: float | None, question: str, passages: list[Passage]
+    ) -> tuple[str | None, list[int]]:
+        """The model's answer, unless the deadline passed while the call waited for a thread."""
+        assert self.generative is not None
+        if deadline is not None and time.perf_counter() >= deadline:
+            raise concurrent.futures.TimeoutError("deadline passed before the model was asked")
+        return self.generative.answer(question, passages)

@@ -1,57 +1,182 @@
-"""report.json and report.md (CONTRACT.md)."""
+"""report.json, report.md and report.html (CONTRACT.md): the summary, breakdowns by tag
+(question type, document, style) and every result, failures first."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.runner import Result, summarize
+from eval.runner import Result, result_dict, summarize
+
+TAG_ORDER = ("type", "doc", "style", "domain")
+MAX_GROUPS = 50  # a tag with more values than this (e.g. NorQuAD passage ids) is not broken down
+
+# Norwegian names for the summary figures and tags, shared by the Markdown and HTML reports.
+LABELS = {
+    "questions": "Spørsmål",
+    "answerable": "Besvarbare",
+    "unanswerable": "Ubesvarbare",
+    "answer_accuracy": "Svarnøyaktighet",
+    "evidence_recall": "Kildetreff",
+    "refusal_accuracy": "Riktig avvisning",
+    "false_answer_rate": "Feilaktige svar på ubesvarbare",
+    "answer_chars_median": "Svarlengde, median (tegn)",
+    "latency_ms_p50": "Svartid p50 (ms)",
+    "latency_ms_p95": "Svartid p95 (ms)",
+    "errors": "Feil fra tjenesten",
+    "recall_at_1": "Gjenfinning @1",
+    "recall_at_5": "Gjenfinning @5",
+    "mrr": "MRR",
+}
+TAG_LABELS = {"type": "spørsmålstype", "doc": "dokument", "style": "stil", "domain": "domene"}
+RATIOS = {
+    "answer_accuracy", "evidence_recall", "refusal_accuracy", "false_answer_rate",
+    "recall_at_1", "recall_at_5",
+}
+ON_UNANSWERABLE = ("refusal_accuracy", "false_answer_rate")  # meaningless without such questions
+
+
+@dataclass(frozen=True)
+class Group:
+    """Results of the questions that share one tag value (e.g. type=antall)."""
+
+    value: str
+    questions: int
+    answerable: int
+    answered_correctly: int
+    answer_accuracy: float | None
+    unanswerable: int
+    refused_correctly: int
+    refusal_accuracy: float | None
+    evidence_recall: float | None
+
+
+def _share(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def group(value: str, results: Sequence[Result]) -> Group:
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    with_evidence = [r for r in answerable if r.evidence]
+    ok = sum(r.passed for r in answerable)
+    refused = sum(r.passed for r in unanswerable)
+    return Group(
+        value=value,
+        questions=len(results),
+        answerable=len(answerable),
+        answered_correctly=ok,
+        answer_accuracy=_share(ok, len(answerable)),
+        unanswerable=len(unanswerable),
+        refused_correctly=refused,
+        refusal_accuracy=_share(refused, len(unanswerable)),
+        evidence_recall=_share(sum(bool(r.evidence_found) for r in with_evidence), len(with_evidence)),
+    )
+
+
+def breakdowns(results: Sequence[Result]) -> dict[str, list[Group]]:
+    keys = {k for r in results for k in r.tags}
+    ordered = [k for k in TAG_ORDER if k in keys] + sorted(keys - set(TAG_ORDER))
+    out: dict[str, list[Group]] = {}
+    for key in ordered:
+        by_value: dict[str, list[Result]] = {}
+        for r in results:
+            by_value.setdefault(r.tags.get(key) or "(uten)", []).append(r)
+        if len(by_value) > MAX_GROUPS:
+            continue
+        groups = [group(v, rs) for v, rs in by_value.items()]
+        out[key] = sorted(groups, key=lambda g: (-g.questions, g.value))
+    return out
 
 
 def build_report(results: list[Result], meta: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "summary": summarize(results),
         "meta": meta or {},
-        "results": [asdict(r) for r in sorted(results, key=lambda r: (r.passed, r.id))],
+        "breakdowns": {k: [asdict(g) for g in gs] for k, gs in breakdowns(results).items()},
+        "results": [result_dict(r) for r in sorted(results, key=lambda r: (r.passed, r.id))],
     }
 
 
 def write_reports(report: dict[str, Any], out_dir: Path) -> list[Path]:
+    from eval.html import render_html
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    json_path = out_dir / "report.json"
-    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    md_path = out_dir / "report.md"
-    md_path.write_text(render_markdown(report), encoding="utf-8")
-    return [json_path, md_path]
+    paths = []
+    for name, text in (
+        ("report.json", json.dumps(report, ensure_ascii=False, indent=2) + "\n"),
+        ("report.md", render_markdown(report)),
+        ("report.html", render_html(report)),
+    ):
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
-_LABELS = {
-    "questions": "Spørsmål",
-    "answerable": "Besvarbare",
-    "unanswerable": "Ubesvarbare",
-    "answer_accuracy": "Svarnøyaktighet",
-    "evidence_recall": "Kildetreff (evidence recall)",
-    "refusal_accuracy": "Riktig avvisning",
-    "false_answer_rate": "Feilaktige svar på ubesvarbare",
-    "answer_chars_median": "Svarlengde, median (tegn)",
-    "latency_ms_p50": "Svartid p50 (ms)",
-    "latency_ms_p95": "Svartid p95 (ms)",
-}
+def load_report(path: Path) -> dict[str, Any]:
+    """A report.json (or the folder holding one)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "report.json"
+    report = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(report, dict) or not isinstance(report.get("summary"), dict):
+        raise ValueError("ingen «summary» i rapporten")
+    return report
+
+
+def format_figure(key: str, value: Any) -> str:
+    if value is None:
+        return "–"
+    if key in RATIOS and isinstance(value, int | float):
+        return f"{value * 100:.1f} %".replace(".", ",")
+    if key == "mrr" and isinstance(value, int | float):
+        return f"{value:.3f}".replace(".", ",")
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    return str(value)
+
+
+def _md_cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_ratio(num: int, den: int, share: float | None) -> str:
+    return f"{num}/{den} ({format_figure('answer_accuracy', share)})" if den else "–"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
     s = report["summary"]
     lines = ["# Evalueringsrapport", ""]
-    meta = report.get("meta") or {}
-    if meta:
-        lines += [", ".join(f"{k}: {v}" for k, v in meta.items()), ""]
-    lines += ["| Mål | Verdi |", "|---|---|"]
-    lines += [f"| {_LABELS.get(k, k)} | {v} |" for k, v in s.items()]
+    for key, value in (report.get("meta") or {}).items():
+        lines.append(f"- {key}: {value}")
+    lines += ["", "| Mål | Verdi |", "|---|---|"]
+    lines += [
+        f"| {LABELS.get(k, k)} | {format_figure(k, v)} |"
+        for k, v in s.items()
+        if s.get("unanswerable") or k not in ON_UNANSWERABLE
+    ]
+    for key, groups in (report.get("breakdowns") or {}).items():
+        lines += ["", f"## Etter {TAG_LABELS.get(key, key)}", ""]
+        lines += ["| verdi | spørsmål | riktige svar | riktige avvisninger | kildetreff |"]
+        lines += ["|---|---:|---:|---:|---:|"]
+        for g in groups:
+            lines.append(
+                f"| {_md_cell(g['value'])} | {g['questions']} "
+                f"| {_md_ratio(g['answered_correctly'], g['answerable'], g['answer_accuracy'])} "
+                f"| {_md_ratio(g['refused_correctly'], g['unanswerable'], g['refusal_accuracy'])} "
+                f"| {format_figure('evidence_recall', g['evidence_recall'])} |"
+            )
     failed = [r for r in report["results"] if not r["passed"]]
-    lines += ["", f"## Feil ({len(failed)})", ""]
+    lines += ["", f"## Ikke bestått ({len(failed)})", ""]
     for r in failed:
-        answer = r["answer"].replace("\n", " ")
-        lines.append(f"- **{r['id']}** {r['question']} — {r['reason']}. Svar: {answer[:300]}")
+        answer = _md_cell(r["answer"])[:300]
+        expected = " / ".join(f"«{e}»" for e in r.get("expected") or []) or "avvisning"
+        lines.append(
+            f"- **{r['id']}** {_md_cell(r['question'])} — {r['reason']}. "
+            f"Forventet: {expected}. Svar: {answer}"
+        )
     return "\n".join(lines) + "\n"

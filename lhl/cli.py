@@ -143,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus")
     p.set_defaults(func=cmd_serve)
 
+    from api.feedback import add_feedback_arguments
+
+    p = sub.add_parser("feedback", help="tilbakemeldinger fra nettchatten (eksport til lhl eval)")
+    add_feedback_arguments(p)
+
     from eval.cli import add_eval_arguments
 
     p = sub.add_parser("eval", help="kjør spørsmålsfiler og skriv rapport")

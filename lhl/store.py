@@ -5,15 +5,20 @@ hashes), and the set of *live* chunks is `state.json`, replaced atomically at th
 ingest. An ingest that dies half-way leaves extra vectors in Chroma that no live chunk points
 to (dense results are filtered by the live set), and the old state keeps serving. The next
 successful ingest deletes the orphans.
+
+The state file (and with it the lexical index) always lives in `LHL_INDEX_DIR`, also when the
+vectors live in a Chroma server (`LHL_CHROMA_URL`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import re
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,7 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
 STATE_FORMAT = 1
+_ID_BATCH = 500
 
 
 @dataclass
@@ -37,6 +43,9 @@ class DocumentState:
     info: DocumentInfo
     sha256: str
     chunk_ids: list[str]
+    # The title read from the file's first heading, used when the manifest gives none; kept so
+    # that a manifest edit can be checked without reading the file again.
+    heading_title: str | None = None
 
 
 @dataclass
@@ -53,7 +62,12 @@ class IndexState:
             "embedder": self.embedder,
             "chunker": self.chunker,
             "documents": {
-                src: {"info": asdict(d.info), "sha256": d.sha256, "chunk_ids": d.chunk_ids}
+                src: {
+                    "info": asdict(d.info),
+                    "sha256": d.sha256,
+                    "chunk_ids": d.chunk_ids,
+                    "heading_title": d.heading_title,
+                }
                 for src, d in self.documents.items()
             },
             "chunks": [
@@ -67,13 +81,20 @@ class IndexState:
             raise ValueError(f"unknown index format {data.get('format')!r}")
         chunks, chunk_terms = [], []
         for raw in data["chunks"]:
+            raw = dict(raw)
             chunk_terms.append(raw.pop("terms"))
             chunks.append(Chunk(**raw))
         docs = {
-            src: DocumentState(DocumentInfo(**d["info"]), d["sha256"], d["chunk_ids"])
+            src: DocumentState(
+                DocumentInfo(**d["info"]), d["sha256"], d["chunk_ids"], d.get("heading_title")
+            )
             for src, d in data["documents"].items()
         }
         return cls(data["embedder"], data["chunker"], docs, chunks, chunk_terms)
+
+    @property
+    def live_ids(self) -> set[str]:
+        return {c.id for c in self.chunks}
 
 
 def chunk_terms(chunk: Chunk) -> list[str]:
@@ -81,11 +102,16 @@ def chunk_terms(chunk: Chunk) -> list[str]:
 
 
 def read_state(index_dir: Path) -> IndexState | None:
+    """The live state, or None when there is none. A state file that cannot be read raises
+    ValueError (or OSError)."""
     path = index_dir / STATE_FILE
     if not path.exists():
         return None
     with path.open(encoding="utf-8") as f:
-        return IndexState.from_json(json.load(f))
+        try:
+            return IndexState.from_json(json.load(f))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"malformed {path}: {exc!r}") from exc
 
 
 def write_state(index_dir: Path, state: IndexState) -> None:
@@ -93,6 +119,7 @@ def write_state(index_dir: Path, state: IndexState) -> None:
     index_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=index_dir)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes it private; a service may run as another user
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(state.to_json(), f, ensure_ascii=False)
             f.flush()
@@ -101,14 +128,34 @@ def write_state(index_dir: Path, state: IndexState) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(index_dir, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
 
 
 def collection_name(settings: Settings, embedder: Embedder) -> str:
+    """One collection per embedding model; Chroma allows 3–512 of [a-zA-Z0-9._-]."""
     slug = re.sub(r"[^a-zA-Z0-9._-]+", "-", f"{settings.chroma_collection_prefix}-{embedder.name}")
-    return slug.strip("-._")[:60].strip("-._")
+    slug = slug.strip("-._")
+    if len(slug) > 60:  # keep names short and still tell long model names apart
+        digest = hashlib.sha1(slug.encode("utf-8")).hexdigest()[:8]
+        slug = f"{slug[:51].strip('-._')}-{digest}"
+    return slug
 
 
-def chroma_client(settings: Settings) -> Any:
+def chroma_client(settings: Settings, fresh: bool = False) -> Any:
+    """A Chroma client: HTTP when `LHL_CHROMA_URL` is set, else the embedded store.
+
+    `fresh`: the embedded client caches one "system" per folder for the life of the process,
+    and its in-memory vector index does not see what another process (an `lhl ingest` beside
+    a running service) wrote since. A fresh one reads the folder again; clients already made
+    keep working on the old one.
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -124,12 +171,23 @@ def chroma_client(settings: Settings) -> Any:
             )
         path = settings.index_dir / "chroma"
         path.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            _forget_cached_system(str(path))
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:  # connection refused, unreadable folder
         raise IndexUnavailable(detail=f"cannot open Chroma: {exc!r}") from exc
 
 
+def _forget_cached_system(path: str) -> None:
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with SharedSystemClient._refcount_lock:
+        SharedSystemClient._identifier_to_system.pop(path, None)
+        SharedSystemClient._identifier_to_refcount.pop(path, None)
+
+
 def vector_store(settings: Settings, embedder: Embedder, client: Any | None = None) -> Any:
+    """LangChain's Chroma store for this embedder's collection."""
     from langchain_chroma import Chroma
 
     return Chroma(
@@ -140,13 +198,87 @@ def vector_store(settings: Settings, embedder: Embedder, client: Any | None = No
     )
 
 
+Progress = Callable[[int, int], None]
+
+
+class VectorStore:
+    """The dense half of the index. LangChain's Chroma store embeds and searches; the few
+    housekeeping calls an incremental ingest needs (which ids exist, metadata updates,
+    deletes) go to the same collection."""
+
+    batch_size = 16
+
+    def __init__(self, settings: Settings, embedder: Embedder, fresh: bool = False) -> None:
+        self.store = vector_store(settings, embedder, chroma_client(settings, fresh=fresh))
+
+    @property
+    def _collection(self) -> Any:
+        return self.store._collection
+
+    def existing_ids(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(ids), _ID_BATCH):
+            found.update(self._collection.get(ids=ids[i : i + _ID_BATCH], include=[])["ids"])
+        return found
+
+    def all_ids(self) -> list[str]:
+        return list(self._collection.get(include=[])["ids"])
+
+    def add(self, chunks: list[Chunk], progress: Progress | None = None) -> None:
+        """Embeds and stores `chunks`, a batch at a time; each batch is committed on its own,
+        so an interrupted run keeps what it finished (as orphans until the state names them)."""
+        for i in range(0, len(chunks), self.batch_size):
+            batch = chunks[i : i + self.batch_size]
+            self.store.add_texts(
+                texts=[c.index_text() for c in batch],
+                metadatas=[c.metadata() for c in batch],
+                ids=[c.id for c in batch],
+            )
+            if progress:
+                progress(min(i + self.batch_size, len(chunks)), len(chunks))
+
+    def update_metadata(self, chunks: Iterable[Chunk]) -> None:
+        chunks = list(chunks)
+        for i in range(0, len(chunks), _ID_BATCH):
+            batch = chunks[i : i + _ID_BATCH]
+            self._collection.update(
+                ids=[c.id for c in batch], metadatas=[c.metadata() for c in batch]
+            )
+
+    def delete(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), _ID_BATCH):
+            self._collection.delete(ids=ids[i : i + _ID_BATCH])
+
+    def search(self, vector: list[float], k: int, live: set[str]) -> list[tuple[str, float]]:
+        """The k nearest live chunks as (id, relevance). Vectors left by an interrupted ingest
+        are skipped; if they crowd the top, the search is repeated restricted to live ids."""
+        if not live or k <= 0:
+            return []
+        n = min(2 * k, len(live))
+        hits = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=n)
+        out = [(doc.id, float(score)) for doc, score in hits if doc.id in live]
+        if len(out) < min(k, len(live)) and len(hits) >= n:
+            hits = self.store.similarity_search_by_vector_with_relevance_scores(
+                vector, k=min(k, len(live)), ids=sorted(live)
+            )
+            out = [(doc.id, float(score)) for doc, score in hits if doc.id in live]
+        return out[:k]
+
+
 class Index:
     """A loaded, read-only view of the index for serving: chunks, BM25 and the dense store."""
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
         self.embedder = embedder
-        state = read_state(settings.index_dir)
+        self._mtime = self._state_mtime()  # before reading: a newer state is then seen as stale
+        try:
+            state = read_state(settings.index_dir)
+        except (OSError, ValueError) as exc:
+            raise IndexNotReady(
+                "Indeksen kan ikke leses. Kjør «lhl ingest» for å bygge den på nytt.",
+                detail=f"cannot read {settings.index_dir / STATE_FILE}: {exc!r}",
+            ) from exc
         if state is None or not state.chunks:
             raise IndexNotReady(detail=f"no index in {settings.index_dir}")
         if state.embedder != embedder.name:
@@ -158,9 +290,11 @@ class Index:
         self.chunks = state.chunks
         self.by_id = {c.id: c for c in state.chunks}
         self.position = {c.id: i for i, c in enumerate(state.chunks)}
+        self.live = set(self.by_id)
         self.lexical = LexicalIndex(state.chunk_terms)
-        self.vectors = vector_store(settings, embedder)
-        self._mtime = self._state_mtime()
+        # A fresh Chroma view: an ingest in another process may have added vectors since.
+        self.dense = VectorStore(settings, embedder, fresh=True)
+        self.vectors = self.dense.store
 
     def _state_mtime(self) -> float:
         try:
@@ -184,14 +318,7 @@ class Index:
 
     def dense_search_by_vector(self, vector: list[float], k: int) -> list[tuple[Chunk, float]]:
         try:
-            hits = self.vectors.similarity_search_by_vector_with_relevance_scores(
-                vector, k=min(k * 2, len(self.chunks) * 2)
-            )
+            hits = self.dense.search(vector, k, self.live)
         except Exception as exc:
             raise IndexUnavailable(detail=f"dense search failed: {exc!r}") from exc
-        out: list[tuple[Chunk, float]] = []
-        for doc, score in hits:
-            chunk = self.by_id.get(doc.id or "")
-            if chunk is not None:  # orphans of an interrupted ingest are skipped
-                out.append((chunk, float(score)))
-        return out[:k]
+        return [(self.by_id[cid], score) for cid, score in hits]

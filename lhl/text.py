@@ -59,30 +59,45 @@ def terms(text: str, *, keep_stopwords: bool = False) -> list[str]:
     return [stem(t) for t in tokens(text) if keep_stopwords or t not in STOPWORDS]
 
 
-_ABBREVIATIONS = (
-    "bl.a.", "f.eks.", "pga.", "mht.", "ca.", "jf.", "dvs.", "mv.", "evt.", "nr.", "kap.",
-    "inkl.", "ift.", "osv.", "st.", "meld.", "innst.", "t.o.m.", "o.l.", "m.m.", "m.fl.",
-    "ref.", "prof.", "dr.", "pr.", "kl.", "jan.", "feb.", "des.", "okt.", "nov.", "sep.",
+_ABBREVIATIONS = frozenset(
+    """
+    bl.a. f.eks. pga. p.g.a. mht. m.h.t. ca. jf. jfr. dvs. d.v.s. mv. m.v. evt. ev. nr. kap. inkl.
+    ift. i.f.t. iflg. osv. o.s.v. st. meld. innst. prop. t.o.m. f.o.m. o.l. m.m. m.fl. mfl. ref.
+    prof. dr. pr. kl. tlf. mill. mrd. kr. ekskl. hhv. resp. etc. vs. fhv. adm. dir. gen. sr. jr.
+    mr. mrs. ms. nov. des. okt. sep. sept. aug. feb. jan. apr. jun. jul. mar. f.kr. e.kr. e.m.
+    f.m. ang. sml. bd. s. ff. div. el. eks. kgl. o.a. m.a. a.s. as. asa. jr. fv. rv. ev. ifr.
+    """.split()
 )
-_SENT_END = re.compile(r"(?<=[.!?»\"”])\s+(?=[«\"“(]?[A-ZÆØÅ0-9–-])|\n+")
+# A sentence ends at . ! ? … (or a closing quote after one) followed by space and a capital,
+# a digit, an opening quote or a dash (Norwegian quotes open with –), or at a line break.
+_SENT_END = re.compile(r"(?<=[.!?…»\"”)])\s+(?=[«\"“(\[]?[A-ZÆØÅ0-9–—-])|\s*\n\s*")
+_INITIAL = re.compile(r"(?:[A-ZÆØÅ]\.)+|[A-ZÆØÅ][a-zæøå]?\.")
+_ORDINAL = re.compile(r"\d{1,2}\.")
 
 
 def sentences(text: str) -> list[str]:
-    """Split text into sentences, respecting common Norwegian abbreviations and numbers."""
+    """Split text into sentences: line breaks always end one; full stops do unless they end
+    a known abbreviation, an initial ("J. R."), or a day-of-month style ordinal ("17.")."""
     parts: list[str] = []
+    joinable = False
     for piece in _SENT_END.split(text):
+        if piece is None:
+            continue
         piece = piece.strip()
         if not piece:
             continue
-        if parts and _ends_with_abbreviation(parts[-1]):
+        if parts and joinable:
             parts[-1] = f"{parts[-1]} {piece}"
         else:
             parts.append(piece)
+        joinable = _ends_with_abbreviation(parts[-1])
     return parts
 
 
 def _ends_with_abbreviation(sentence: str) -> bool:
-    if sentence.endswith("\n"):
+    if not sentence.endswith("."):
         return False
-    last = sentence.rsplit(" ", 1)[-1].lower()
-    return last in _ABBREVIATIONS or bool(re.fullmatch(r"[a-zæøå]\.|\d+\.", last))
+    last = sentence.rsplit(" ", 1)[-1]
+    if last.lower().lstrip("(«\"") in _ABBREVIATIONS:
+        return True
+    return bool(_INITIAL.fullmatch(last) or _ORDINAL.fullmatch(last))

