@@ -29,7 +29,7 @@ run: ingest
 # Debian's Chromium for the browser tests (Playwright drives the system browser),
 # and Microsoft's adaptivecards library (npm) to validate the Teams card.
 browser-deps:
-	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
+	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-dejavu-core; }
 	@test -d tests/js/node_modules/adaptivecards || (cd tests/js && npm ci --no-audit --no-fund --silent)
 
 test: install browser-deps

@@ -1,14 +1,15 @@
 """The web service: an app factory, the start-up in the lifespan, and the chat page.
 
-    create_app(settings)  →  FastAPI app
-        lifespan: feedback store opened, assistant loaded in a background thread
-        /            the chat page (api/static, no build step)
-        /api/*       ask, search, documents, passage, feedback (api/routes.py); teams (api/teams.py)
-        /healthz, /readyz, /metrics  (api/health.py)
+create_app(settings)  →  FastAPI app
+    lifespan: feedback store opened, assistant loaded in a background thread
+    /            the chat page (api/static, no build step)
+    /api/*       ask, search, documents, passage, feedback (api/routes.py); teams (api/teams.py)
+    /healthz, /readyz, /metrics  (api/health.py)
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -47,8 +48,14 @@ PAGE_HEADERS = {
 class StaticAssets(StaticFiles):
     """The page's script and style: revalidated on each load, so an upgrade shows at once."""
 
-    def file_response(self, full_path: str | Path, stat_result: object, scope: Scope, status_code: int = 200) -> Response:  # type: ignore[override]
-        response = super().file_response(full_path, stat_result, scope, status_code)  # type: ignore[arg-type]
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
@@ -100,7 +107,9 @@ def create_app(
     # The last added runs first: metrics see every request, the rate limit refuses a flood
     # before its bodies are read.
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, metrics=metrics)
+    app.add_middleware(
+        RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, metrics=metrics
+    )
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 

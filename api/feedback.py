@@ -120,8 +120,13 @@ class FeedbackStore:
 
 
 def _cited_json(c: CitedPassage) -> dict[str, object]:
-    return {"n": c.n, "doc_id": c.doc_id, "chunk_id": c.chunk_id, "section": c.section,
-            "highlight": c.highlight}
+    return {
+        "n": c.n,
+        "doc_id": c.doc_id,
+        "chunk_id": c.chunk_id,
+        "section": c.section,
+        "highlight": c.highlight,
+    }
 
 
 def _from_row(row: tuple[object, ...]) -> Feedback:
@@ -147,7 +152,7 @@ def _from_row(row: tuple[object, ...]) -> Feedback:
 
 
 TODO_EXPECTED = (
-    "Fyll inn «expected» (det riktige svaret), eller sett \"answerable\": false "
+    'Fyll inn «expected» (det riktige svaret), eller sett "answerable": false '
     "hvis dokumentene ikke svarer på spørsmålet."
 )
 
@@ -201,10 +206,16 @@ def add_feedback_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "export", help="skriv tilbakemeldingene som spørsmålsfil (JSON Lines) for lhl eval"
     )
-    p.add_argument("--rating", choices=["up", "down", "all"], default="all",
-                   help="bare tommel opp, tommel ned, eller alle (standard)")
+    p.add_argument(
+        "--rating",
+        choices=["up", "down", "all"],
+        default="all",
+        help="bare tommel opp, tommel ned, eller alle (standard)",
+    )
     p.add_argument("--out", help="filen som skal skrives (standard: skjermen)")
-    p.add_argument("--db", help="SQLite-filen (standard: LHL_FEEDBACK_DB, ellers ved siden av indeksen)")
+    p.add_argument(
+        "--db", help="SQLite-filen (standard: LHL_FEEDBACK_DB, ellers ved siden av indeksen)"
+    )
     p.add_argument("--index", help="indeksmappen (standard: .lhl/index)")
     p.set_defaults(func=cmd_feedback_export)
 

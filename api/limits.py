@@ -72,7 +72,9 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         code, message = MESSAGES["body_too_large"]
-        await error_response(413, code, message.format(kib=self.limit // 1024))(scope, receive, send)
+        await error_response(413, code, message.format(kib=self.limit // 1024))(
+            scope, receive, send
+        )
 
 
 @dataclass(slots=True)

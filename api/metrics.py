@@ -27,16 +27,23 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
-            "lhl_http_requests", "HTTP requests by route and status code.",
-            ["method", "route", "status"], registry=r,
+            "lhl_http_requests",
+            "HTTP requests by route and status code.",
+            ["method", "route", "status"],
+            registry=r,
         )
         self.latency = Histogram(
-            "lhl_http_request_duration_seconds", "Time to answer an HTTP request.",
-            ["method", "route"], buckets=LATENCY_BUCKETS, registry=r,
+            "lhl_http_request_duration_seconds",
+            "Time to answer an HTTP request.",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.answers = Counter(
-            "lhl_answers", "Answers given, by outcome (answered or not_found).",
-            ["outcome", "mode"], registry=r,
+            "lhl_answers",
+            "Answers given, by outcome (answered or not_found).",
+            ["outcome", "mode"],
+            registry=r,
         )
         for outcome in ("answered", "not_found"):
             self.answers.labels(outcome, "extractive")
@@ -44,30 +51,39 @@ class Metrics:
         for rating in ("up", "down"):
             self.feedback.labels(rating)
         self.rate_limited = Counter(
-            "lhl_rate_limited_requests", "Requests refused by the per-client rate limit.",
+            "lhl_rate_limited_requests",
+            "Requests refused by the per-client rate limit.",
             registry=r,
         )
         self.state = Enum(
-            "lhl_service_state", "Start-up state of the service.", states=SERVICE_STATES,
+            "lhl_service_state",
+            "Start-up state of the service.",
+            states=SERVICE_STATES,
             registry=r,
         )
         self.ready = Gauge("lhl_ready", "1 when the index and model are loaded.", registry=r)
-        self.index_documents = Gauge("lhl_index_documents", "Documents in the loaded index.", registry=r)
+        self.index_documents = Gauge(
+            "lhl_index_documents", "Documents in the loaded index.", registry=r
+        )
         self.index_chunks = Gauge("lhl_index_chunks", "Passages in the loaded index.", registry=r)
         self.index_updated = Gauge(
-            "lhl_index_updated_timestamp_seconds", "When the loaded index was last written.",
+            "lhl_index_updated_timestamp_seconds",
+            "When the loaded index was last written.",
             registry=r,
         )
         self.ingest_runs = Counter(
-            "lhl_ingest_runs", "Ingest runs made by the service at start-up, by result.",
-            ["result"], registry=r,
+            "lhl_ingest_runs",
+            "Ingest runs made by the service at start-up, by result.",
+            ["result"],
+            registry=r,
         )
         self.ingest_seconds = Gauge(
             "lhl_ingest_last_duration_seconds", "Duration of the last start-up ingest.", registry=r
         )
         self.ingest_changed = Gauge(
             "lhl_ingest_last_documents_changed",
-            "Documents added, updated or removed by the last start-up ingest.", registry=r,
+            "Documents added, updated or removed by the last start-up ingest.",
+            registry=r,
         )
         self.state.state("starting")
 

@@ -20,7 +20,9 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 @router.post("/ask")
-def ask(body: AskRequest, assistant: AssistantDep, metrics: MetricsDep, recent: RecentDep) -> JSONResponse:
+def ask(
+    body: AskRequest, assistant: AssistantDep, metrics: MetricsDep, recent: RecentDep
+) -> JSONResponse:
     history = [Turn(t.role, t.content) for t in body.history if t.content.strip()]
     answer = assistant.ask(body.question, history)
     metrics.answers.labels("answered" if answer.found else "not_found", answer.mode).inc()
@@ -36,9 +38,7 @@ def search(
 ) -> JSONResponse:
     """Ranked passages for a query, each shaped like a citation of the Answer object."""
     citations = assistant.search(q, k=k)
-    return JSONResponse(
-        {"query": q.strip(), "k": k, "passages": [asdict(c) for c in citations]}
-    )
+    return JSONResponse({"query": q.strip(), "k": k, "passages": [asdict(c) for c in citations]})
 
 
 @router.get("/documents")

@@ -44,7 +44,10 @@ def index_is_current(settings: Settings) -> bool:
     state = read_state(settings.index_dir)
     if state is None or not state.chunks:
         return False
-    if state.embedder != make_embedder(settings.embeddings).name or state.chunker != CHUNKER_VERSION:
+    if (
+        state.embedder != make_embedder(settings.embeddings).name
+        or state.chunker != CHUNKER_VERSION
+    ):
         return False
     corpus = settings.corpus_dir.resolve()
     if not corpus.is_dir():
@@ -146,7 +149,9 @@ class Startup:
             return
         self.metrics.ingest_runs.labels("ok").inc()
         self.metrics.ingest_seconds.set(report.seconds)
-        self.metrics.ingest_changed.set(len(report.added) + len(report.updated) + len(report.removed))
+        self.metrics.ingest_changed.set(
+            len(report.added) + len(report.updated) + len(report.removed)
+        )
         self.announce(report.summary())
 
     def _load(self) -> None:

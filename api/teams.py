@@ -18,17 +18,18 @@ import hmac
 import html
 import json
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass, field
-from functools import partial
 
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api import cards
-from api.deps import SettingsDep, get_assistant
+from api.deps import SettingsDep, get_assistant, get_metrics
+from assistant.service import Assistant
 from lhl.errors import InvalidQuestion, LhlError, Unauthorized
 from lhl.records import Answer
 from lhl.settings import Settings
@@ -40,6 +41,8 @@ router = APIRouter()
 SCHEME = "HMAC"
 # Time kept back from the deadline for building and sending the card.
 REPLY_MARGIN_S = 0.25
+SLOTS_PER_CORE = 2  # extractive answers at once, per CPU core
+WAITING_SLOTS = 32  # answers at once when most of each is waiting for a language model
 _HELP_WORDS = frozenset({"", "hjelp", "help", "?", "hei", "hallo"})
 _TEAM_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _NO_KEY = b"\0" * 32  # stands in for a missing team's key; nothing verifies against it
@@ -255,6 +258,24 @@ def _message_text(body: bytes) -> str:
     return text
 
 
+def _answer_slots(request: Request, assistant: Assistant) -> anyio.CapacityLimiter:
+    """How many Teams questions are answered at once; the others wait their turn, in order.
+
+    Extractive answering is CPU work (embedding, ranking) on a few cores: twenty threads at
+    once share the cores and the GIL unfairly and stretch the slowest answers (measured with
+    scripts/bench_teams.py: p99 0.6–0.8 s unlimited, 0.5 s with two per core, same
+    throughput). With a language model most of the time is spent waiting, so then many may
+    wait at once. Kept on app.state: one limiter per app, made inside its event loop."""
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "teams_slots", None)
+    if limiter is None:
+        if assistant.generative is not None:
+            slots = WAITING_SLOTS
+        else:
+            slots = SLOTS_PER_CORE * max(1, len(os.sched_getaffinity(0)))
+        limiter = request.app.state.teams_slots = anyio.CapacityLimiter(slots)
+    return limiter
+
+
 # -- the route -----------------------------------------------------------------------------
 @router.post("/api/teams", summary="Microsoft Teams outgoing webhook (HMAC-signert)")
 async def teams_webhook(
@@ -280,16 +301,19 @@ async def teams_webhook(
 
     assistant = get_assistant(request)
     deadline = started + settings.teams_deadline_s
-    ask = partial(
-        assistant.ask,
-        question.text,
-        deadline_s=max(0.0, deadline - REPLY_MARGIN_S - time.perf_counter()),
-    )
+
+    def ask() -> Answer:
+        # The time left is taken when the thread starts: a wait for a free thread counts too.
+        left = deadline - REPLY_MARGIN_S - time.perf_counter()
+        return assistant.ask(question.text, deadline_s=max(0.0, left))
+
     answer: Answer | None = None
     try:
         # Whatever happens inside (a model that hangs, a busy machine), Teams gets a reply in time.
         with anyio.move_on_after(max(0.0, deadline - REPLY_MARGIN_S / 2 - time.perf_counter())):
-            answer = await anyio.to_thread.run_sync(ask, abandon_on_cancel=True)
+            answer = await anyio.to_thread.run_sync(
+                ask, abandon_on_cancel=True, limiter=_answer_slots(request, assistant)
+            )
     except InvalidQuestion as exc:
         # The person in the channel reads this reply; an HTTP error would show them nothing.
         return JSONResponse(cards.notice_message(exc.message, links))
@@ -299,6 +323,9 @@ async def teams_webhook(
             settings.teams_deadline_s,
         )
         return JSONResponse(cards.late_message(question.text, links))
+    get_metrics(request).answers.labels(
+        "answered" if answer.found else "not_found", answer.mode
+    ).inc()
     log.info(
         "Teams answer (team=%r, mode=%s, found=%s) in %.0f ms",
         team,

@@ -366,7 +366,7 @@ def _is_noise(block: _Raw) -> bool:
     letters = [c for c in block.text if c.isalpha()]
     if not letters:
         return True
-    if not block.alone:
+    if not block.alone or block.kind != "paragraph":
         return False
     # "Uli", "e": a word cut off at a column edge; acronyms ("KS", "NAV") stay.
     cut_off = len(letters) < 4 and not all(c.isupper() for c in letters)
@@ -374,7 +374,12 @@ def _is_noise(block: _Raw) -> bool:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\d+", "#", text.lower()).strip(" .:")
+    return re.sub(r"\s+", " ", text.lower()).strip(" .:")
+
+
+def _norm_digits(text: str) -> str:
+    """For running headers and footers: "side 3 av 10" and "side 4 av 10" are one line."""
+    return re.sub(r"\d+", "#", _norm(text))
 
 
 def _drop_repeated_furniture(blocks: list[_Raw]) -> list[_Raw]:
@@ -884,7 +889,7 @@ def _drop_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
 
     counts: Counter[str] = Counter()
     for p in pages:
-        counts.update({_norm(ln.text) for ln in edges(p)})
+        counts.update({_norm_digits(ln.text) for ln in edges(p)})
     limit = max(2, round(0.4 * len(pages)))
     out = []
     for p in pages:
@@ -892,7 +897,7 @@ def _drop_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
         out.append([
             ln for ln in p
             if id(ln) not in edge
-            or not (_PAGE_NUMBER.match(ln.text) or counts[_norm(ln.text)] >= limit)
+            or not (_PAGE_NUMBER.match(ln.text) or counts[_norm_digits(ln.text)] >= limit)
         ])
     return out
 

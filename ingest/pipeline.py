@@ -27,7 +27,7 @@ from ingest.chunker import CHUNKER_VERSION, chunk_document
 from ingest.loaders import SUPPORTED_SUFFIXES, UnreadableFile, first_heading, load_file
 from lhl import messages
 from lhl.embeddings import Embedder
-from lhl.errors import IngestFailed
+from lhl.errors import IngestFailed, LhlError
 from lhl.records import Chunk, DocumentInfo
 from lhl.settings import Settings
 from lhl.store import (
@@ -193,10 +193,10 @@ def plan_documents(corpus_dir: Path, report: IngestReport) -> list[PlannedDocume
         wanted = document_info(corpus_dir, path, entry, None).doc_id
         doc_id = wanted
         if doc_id in taken:
-            doc_id = _slug(rel)
-            n = 2
+            base = _slug(Path(rel).with_suffix("").as_posix())
+            doc_id, n = base, 2
             while doc_id in taken:
-                doc_id, n = f"{_slug(rel)}-{n}", n + 1
+                doc_id, n = f"{base}-{n}", n + 1
             report.warnings.append(
                 f"Advarsel: dokument-id «{wanted}» brukes av flere filer; "
                 f"{_source_name(corpus_dir, path)} fikk id «{doc_id}»."
@@ -265,11 +265,19 @@ def run_ingest(
             return report
         pending = settings.index_dir / PENDING_FILE
         pending.touch()
-        store = VectorStore(settings, embedder)
-        report.embedded = _embed_missing(store, new.chunks, progress)
-        _refresh_metadata(store, new, old)
-        if old is None or new.to_json() != old.to_json():
-            write_state(settings.index_dir, new)
+        try:
+            store = VectorStore(settings, embedder)
+            report.embedded = _embed_missing(store, new.chunks, progress)
+            _refresh_metadata(store, new, old)
+            if old is None or new.to_json() != old.to_json():
+                write_state(settings.index_dir, new)
+        except LhlError:
+            raise
+        except Exception as exc:  # the embedder or Chroma failed: the old state still serves
+            raise IngestFailed(
+                "Innlesingen stoppet før den var ferdig. Indeksen er som før; prøv igjen.",
+                detail=f"ingest failed: {exc!r}",
+            ) from exc
         report.orphans_deleted = _delete_orphans(store, new.live_ids)
         if report.orphans_deleted >= 0:
             pending.unlink(missing_ok=True)

@@ -119,7 +119,8 @@ def resolve_st_model(model: str) -> str:
     if model.lower() in _BUNDLED_ST:
         return _bundled_minilm() or model
     path = Path(model).expanduser()
-    return str(path.resolve()) if path.exists() else model
+    # absolute, not resolved: a link named "…-e5-…" to a model folder keeps its e5 name
+    return os.path.normpath(path.absolute()) if path.exists() else model
 
 
 def is_e5_model(model: str) -> bool:
@@ -165,7 +166,8 @@ class SentenceTransformerEmbedder(Embedder):
                 "Sjekk LHL_EMBEDDINGS (modellnavn eller sti til en lokal modell).",
                 detail=f"cannot load sentence-transformers model {self.path!r}: {exc!r}",
             ) from exc
-        self.dimension = int(model.get_sentence_embedding_dimension() or 0)
+        dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dimension = int(dim() or 0)
         return model
 
     def load(self) -> None:

@@ -250,18 +250,21 @@ class VectorStore:
             self._collection.delete(ids=ids[i : i + _ID_BATCH])
 
     def search(self, vector: list[float], k: int, live: set[str]) -> list[tuple[str, float]]:
-        """The k nearest live chunks as (id, relevance). Vectors left by an interrupted ingest
-        are skipped; if they crowd the top, the search is repeated restricted to live ids."""
+        """The k nearest live chunks as (id, cosine similarity), best first. Vectors left by an
+        interrupted ingest are skipped; if they crowd the top, the search is repeated
+        restricted to live ids."""
         if not live or k <= 0:
             return []
         n = min(2 * k, len(live))
+        # LangChain names these "relevance scores", but for a vector query they are Chroma's
+        # cosine distances.
         hits = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=n)
-        out = [(doc.id, float(score)) for doc, score in hits if doc.id in live]
+        out = [(doc.id, 1.0 - float(dist)) for doc, dist in hits if doc.id in live]
         if len(out) < min(k, len(live)) and len(hits) >= n:
             hits = self.store.similarity_search_by_vector_with_relevance_scores(
                 vector, k=min(k, len(live)), ids=sorted(live)
             )
-            out = [(doc.id, float(score)) for doc, score in hits if doc.id in live]
+            out = [(doc.id, 1.0 - float(dist)) for doc, dist in hits if doc.id in live]
         return out[:k]
 
 

@@ -47,8 +47,9 @@ def load_questions() -> list[dict[str, object]]:
 
 
 def start_server(index: Path | None, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    env = dict(os.environ, ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1",
-               LHL_RATE_LIMIT_PER_MINUTE="0")  # the bench is a flood by design
+    env = dict(
+        os.environ, ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1", LHL_RATE_LIMIT_PER_MINUTE="0"
+    )  # the bench is a flood by design
     cmd = [sys.executable, "-m", "lhl.cli", "serve", "--host", "127.0.0.1", "--port", "0"]
     if index:
         cmd += ["--index", str(index)]
@@ -109,9 +110,13 @@ def bench(url: str, requests: int, warmup: int) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", help="a running service; without it `lhl serve` is started")
-    parser.add_argument("--index", type=Path, help="index folder for the started service (default .lhl/index)")
+    parser.add_argument(
+        "--index", type=Path, help="index folder for the started service (default .lhl/index)"
+    )
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -132,12 +137,18 @@ def main() -> int:
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
-        print(f"POST /api/ask over HTTP, {figures['requests']} sequential requests ({figures['found']} answered):")
+        print(
+            f"POST /api/ask over HTTP, {figures['requests']} sequential requests ({figures['found']} answered):"
+        )
         print(f"  p50 {figures['p50_ms']:.1f} ms   (target <= {TARGET_P50_MS:.0f} ms)")
         print(f"  p95 {figures['p95_ms']:.1f} ms   (target <= {TARGET_P95_MS:.0f} ms)")
-        print(f"  p99 {figures['p99_ms']:.1f} ms, mean {figures['mean_ms']:.1f} ms, max {figures['max_ms']:.1f} ms")
-        print(f"  in the service (timings_ms.total): p50 {figures['server_p50_ms']:.1f} ms, "
-              f"p95 {figures['server_p95_ms']:.1f} ms")
+        print(
+            f"  p99 {figures['p99_ms']:.1f} ms, mean {figures['mean_ms']:.1f} ms, max {figures['max_ms']:.1f} ms"
+        )
+        print(
+            f"  in the service (timings_ms.total): p50 {figures['server_p50_ms']:.1f} ms, "
+            f"p95 {figures['server_p95_ms']:.1f} ms"
+        )
     ok = figures["p50_ms"] <= TARGET_P50_MS and figures["p95_ms"] <= TARGET_P95_MS
     return 0 if ok else 1
 

@@ -3,7 +3,9 @@
     python scripts/bench_teams.py --url http://127.0.0.1:8000 --token <base64 token>
 
 Default: 20 concurrent callers for 30 s, each posting a signed Teams message (shaped as
-scripts/teams_send.py makes it) and waiting for the reply before the next. Counts as an
+scripts/teams_send.py makes it) and waiting for the reply before the next. The questions are
+the project's known facts (eval/known_facts.jsonl: answerable and unanswerable ones), in turn,
+plus «hjelp». Counts as an
 error: a transport failure, a status other than 200, or a reply without an Adaptive Card.
 Prints the latency percentiles; exit 1 when p99 is over --max-p99 (1 s) or any call failed.
 """
@@ -16,22 +18,20 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 from teams_send import encode, endpoint, key_from, sample_message
 
 from api.teams import sign
+from eval.questions import KNOWN_FACTS, load_questions
 
-QUESTIONS = (
-    "Hvilken kommune fikk Leve hele livet-prisen for 2022?",
-    "Hva er de fem innsatsområdene i Leve hele livet?",
-    "Hvem leder kommunikasjonsgruppen i støtteapparatet?",
-    "Hva gjør det regionale støtteapparatet?",
-    "Når ble reformen vedtatt?",
-    "Hvordan kan kommunene planlegge arbeidet med reformen?",
-    "Hvor mange elefanter bor i Kristiansand dyrepark?",  # not in the documents
-    "hjelp",
-)
+EXTRA = ("hjelp",)  # the usage card is part of the traffic too
+
+
+def questions_from(path: Path) -> list[str]:
+    """The questions of a question file (JSON Lines, as `lhl eval` reads), without history."""
+    return [q.question for q in load_questions(path) if not q.history] + list(EXTRA)
 
 
 @dataclass
@@ -87,7 +87,7 @@ async def caller(
 async def run(args: argparse.Namespace) -> Results:
     key = key_from(args.token, args.team)
     bodies = []
-    for question in QUESTIONS:
+    for question in questions_from(args.questions):
         body = encode(sample_message(question))
         bodies.append((body, sign(body, key)))
     url = endpoint(args.url, args.team)
@@ -118,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="sekunder før målingen")
     parser.add_argument("--timeout", type=float, default=10.0)
     parser.add_argument("--max-p99", type=float, default=1.0, help="høyeste godkjente p99 (s)")
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        default=KNOWN_FACTS,
+        help="spørsmålsfil (JSONL), brukes i rekkefølge",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()

@@ -60,7 +60,9 @@ def settings_env(settings: Settings, extra: dict[str, str] | None = None) -> dic
         value = getattr(settings, name)
         if value is None:
             continue
-        env[f"LHL_{name.upper()}"] = str(Path(value).resolve()) if isinstance(value, Path) else str(value)
+        env[f"LHL_{name.upper()}"] = (
+            str(Path(value).resolve()) if isinstance(value, Path) else str(value)
+        )
     env.update(
         ANONYMIZED_TELEMETRY="False",
         HF_HUB_OFFLINE="1",
@@ -140,7 +142,9 @@ def run_server(
 
 
 @pytest.fixture(scope="session")
-def live_server(hash_index: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(
+    hash_index: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     """`lhl serve` over the hash-embedder index, with its own feedback file. Shared by many
     tests, so without the rate limit (tests of the limit start their own server)."""
     tmp = tmp_path_factory.mktemp("live-server")

