@@ -26,7 +26,8 @@ ingest: install
 run: ingest
 	$(BIN)/lhl serve
 
-# Debian's Chromium for the browser tests (Playwright drives the system browser),
+# Debian's Chromium for the browser tests (Playwright drives the system browser), DejaVu for
+# the PDF the loader tests generate (tests/fixtures/flersidig.pdf is the fallback),
 # and Microsoft's adaptivecards library (npm) to validate the Teams card.
 browser-deps:
 	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-dejavu-core; }
