@@ -1,8 +1,8 @@
 """`lhl eval`: arguments and the commands.
 
-    lhl eval [--questions FILE ...] [--index DIR | --url URL] [--mode M] [--out DIR]
-    lhl eval --norquad DIR [--split test|validation] [--limit N]
-    lhl eval diff OLD NEW [--tolerance X] [--latency-tolerance R]
+lhl eval [--questions FILE ...] [--index DIR | --url URL] [--mode M] [--out DIR]
+lhl eval --norquad DIR [--split test|validation] [--limit N]
+lhl eval diff OLD NEW [--tolerance X] [--latency-tolerance R]
 """
 
 from __future__ import annotations
@@ -33,22 +33,48 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
         "Kjører spørsmålsfiler gjennom assistenten og skriver report.json, report.md og "
         "report.html. «lhl eval diff GAMMEL NY» sammenligner to rapporter."
     )
-    p.add_argument("--questions", nargs="+", type=Path, metavar="FIL",
-                   help="spørsmålsfiler (JSON Lines); standard: prosjektets kjente fakta")
+    p.add_argument(
+        "--questions",
+        nargs="+",
+        type=Path,
+        metavar="FIL",
+        help="spørsmålsfiler (JSON Lines); standard: prosjektets kjente fakta",
+    )
     target = p.add_mutually_exclusive_group()
     target.add_argument("--index", help="indeksmappen (kjøring i prosess)")
-    target.add_argument("--url", help="kjør mot en tjeneste over HTTP, f.eks. http://127.0.0.1:8000")
-    p.add_argument("--out", type=Path, metavar="MAPPE",
-                   help="mappe for rapportene (standard: reports/known-facts, reports/latest "
-                        "for egne filer, reports/norquad-DEL for NorQuAD)")
-    p.add_argument("--min-accuracy", type=float, metavar="X",
-                   help="avslutt med 1 når svarnøyaktigheten er lavere enn X (0–1)")
-    p.add_argument("--mode", choices=["extractive", "generative"],
-                   help="ekstraktive svar, eller svar fra språkmodellen der den er satt opp")
-    p.add_argument("--norquad", type=Path, metavar="MAPPE",
-                   help="kjør referansetesten NorQuAD fra MAPPE (passages.jsonl, questions.jsonl)")
-    p.add_argument("--split", choices=["test", "validation"], default="test",
-                   help="hvilken del av NorQuAD (standard: test)")
+    target.add_argument(
+        "--url", help="kjør mot en tjeneste over HTTP, f.eks. http://127.0.0.1:8000"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="MAPPE",
+        help="mappe for rapportene (standard: reports/known-facts, reports/latest "
+        "for egne filer, reports/norquad-DEL for NorQuAD)",
+    )
+    p.add_argument(
+        "--min-accuracy",
+        type=float,
+        metavar="X",
+        help="avslutt med 1 når svarnøyaktigheten er lavere enn X (0–1)",
+    )
+    p.add_argument(
+        "--mode",
+        choices=["extractive", "generative"],
+        help="ekstraktive svar, eller svar fra språkmodellen der den er satt opp",
+    )
+    p.add_argument(
+        "--norquad",
+        type=Path,
+        metavar="MAPPE",
+        help="kjør referansetesten NorQuAD fra MAPPE (passages.jsonl, questions.jsonl)",
+    )
+    p.add_argument(
+        "--split",
+        choices=["test", "validation"],
+        default="test",
+        help="hvilken del av NorQuAD (standard: test)",
+    )
     p.add_argument("--limit", type=int, metavar="N", help="bare de N første spørsmålene")
     sub = p.add_subparsers(dest="eval_action", title="handlinger", metavar="{diff}")
     d = sub.add_parser(
@@ -61,13 +87,24 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     )
     d.add_argument("old", type=Path, metavar="GAMMEL", help="den gamle report.json (eller mappen)")
     d.add_argument("new", type=Path, metavar="NY", help="den nye report.json (eller mappen)")
-    d.add_argument("--tolerance", type=float, default=0.0, metavar="X",
-                   help="hvor mye nøyaktighet, kildetreff og riktig avvisning kan falle uten at "
-                        "det regnes som verre, som andel (0.02 = 2 prosentpoeng; standard 0)")
-    d.add_argument("--latency-tolerance", type=float, metavar="R",
-                   help="regn svartid som verre når p50 eller p95 øker med mer enn R "
-                        "(0.5 = 50 %%); standard: svartid vises, men teller ikke")
-    d.add_argument("--diff-out", type=Path, metavar="FIL", help="skriv sammenligningen også til FIL")
+    d.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="hvor mye nøyaktighet, kildetreff og riktig avvisning kan falle uten at "
+        "det regnes som verre, som andel (0.02 = 2 prosentpoeng; standard 0)",
+    )
+    d.add_argument(
+        "--latency-tolerance",
+        type=float,
+        metavar="R",
+        help="regn svartid som verre når p50 eller p95 øker med mer enn R "
+        "(0.5 = 50 %%); standard: svartid vises, men teller ikke",
+    )
+    d.add_argument(
+        "--diff-out", type=Path, metavar="FIL", help="skriv sammenligningen også til FIL"
+    )
 
 
 def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -113,10 +150,15 @@ def check_service_mode(wanted: str | None, service: str | None, url: str) -> Non
     if not wanted or not service or wanted == service:
         return
     if wanted == "generative":
-        raise EvalUsageError(f"Tjenesten på {url} har ingen språkmodell (den svarer ekstraktivt), "
-                             "så --mode generative kan ikke måles der.")
-    print(f"Merk: tjenesten på {url} svarer med språkmodell og kan se bort fra --mode {wanted}; "
-          "rapporten viser hvilken modus hvert svar faktisk hadde.", file=sys.stderr)
+        raise EvalUsageError(
+            f"Tjenesten på {url} har ingen språkmodell (den svarer ekstraktivt), "
+            "så --mode generative kan ikke måles der."
+        )
+    print(
+        f"Merk: tjenesten på {url} svarer med språkmodell og kan se bort fra --mode {wanted}; "
+        "rapporten viser hvilken modus hvert svar faktisk hadde.",
+        file=sys.stderr,
+    )
 
 
 def in_process_target(settings: Settings, mode: str | None) -> tuple[Target, dict[str, Any]]:
@@ -139,22 +181,29 @@ def in_process_target(settings: Settings, mode: str | None) -> tuple[Target, dic
 
 def run_norquad_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.url or args.questions:
-        raise EvalUsageError("--norquad bygger sin egen midlertidige indeks og kan ikke "
-                             "kombineres med --url eller --questions.")
+        raise EvalUsageError(
+            "--norquad bygger sin egen midlertidige indeks og kan ikke "
+            "kombineres med --url eller --questions."
+        )
     data: Path = args.norquad
     for name in ("passages.jsonl", "questions.jsonl"):
         if not (data / name).is_file():
-            raise EvalUsageError(f"Fant ikke {data / name}. --norquad skal peke på mappen med "
-                                 "passages.jsonl og questions.jsonl.")
+            raise EvalUsageError(
+                f"Fant ikke {data / name}. --norquad skal peke på mappen med "
+                "passages.jsonl og questions.jsonl."
+            )
     try:
         from eval.norquad import run_norquad
     except ImportError as exc:
-        raise EvalUsageError("NorQuAD-kjøringen er ikke tilgjengelig i denne versjonen.",
-                             detail=str(exc)) from exc
+        raise EvalUsageError(
+            "NorQuAD-kjøringen er ikke tilgjengelig i denne versjonen.", detail=str(exc)
+        ) from exc
     if args.mode == "generative" and not settings.generative:
         raise EvalUsageError("Generativ modus krever LHL_LLM_BASE_URL og LHL_LLM_MODEL.")
     report = run_norquad(settings, data, args.split, out_dir=None, limit=args.limit, mode=args.mode)
-    report.setdefault("meta", {})["created"] = datetime.now().astimezone().isoformat(timespec="seconds")
+    report.setdefault("meta", {})["created"] = (
+        datetime.now().astimezone().isoformat(timespec="seconds")
+    )
     return finish(report, args.out or DEFAULT_OUT / f"norquad-{args.split}", args.min_accuracy)
 
 
@@ -163,8 +212,11 @@ def finish(report: dict[str, Any], out: Path, min_accuracy: float | None) -> int
         print(f"Skrev {path}")
     s = report["summary"]
     shown = [
-        k for k in SUMMARY_LINE
-        if k in s and (s.get("unanswerable") or k not in ON_UNANSWERABLE) and (k != "errors" or s[k])
+        k
+        for k in SUMMARY_LINE
+        if k in s
+        and (s.get("unanswerable") or k not in ON_UNANSWERABLE)
+        and (k != "errors" or s[k])
     ]
     print("; ".join(f"{LABELS.get(k, k)} {format_figure(k, s[k])}" for k in shown))
     if min_accuracy is not None and s["answer_accuracy"] < min_accuracy:
@@ -174,9 +226,18 @@ def finish(report: dict[str, Any], out: Path, min_accuracy: float | None) -> int
 
 
 SUMMARY_LINE = (
-    "questions", "answer_accuracy", "evidence_recall", "refusal_accuracy", "false_answer_rate",
-    "recall_at_1", "recall_at_5", "mrr", "answer_chars_median", "latency_ms_p50",
-    "latency_ms_p95", "errors",
+    "questions",
+    "answer_accuracy",
+    "evidence_recall",
+    "refusal_accuracy",
+    "false_answer_rate",
+    "recall_at_1",
+    "recall_at_5",
+    "mrr",
+    "answer_chars_median",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "errors",
 )
 
 
@@ -191,8 +252,10 @@ def run_diff_command(args: argparse.Namespace) -> int:
         try:
             reports.append(load_report(path))
         except (OSError, ValueError) as exc:
-            raise EvalUsageError(f"Kunne ikke lese rapporten {path}. Pek på en report.json "
-                                 "skrevet av «lhl eval».", detail=str(exc)) from exc
+            raise EvalUsageError(
+                f"Kunne ikke lese rapporten {path}. Pek på en report.json skrevet av «lhl eval».",
+                detail=str(exc),
+            ) from exc
     d = compare(reports[0], reports[1], args.tolerance, args.latency_tolerance)
     text = render_diff(d, args.tolerance)
     print(text, end="")

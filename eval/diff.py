@@ -14,7 +14,12 @@ from typing import Any
 from eval.report import LABELS, format_figure
 
 HIGHER_IS_BETTER = (
-    "answer_accuracy", "evidence_recall", "refusal_accuracy", "recall_at_1", "recall_at_5", "mrr",
+    "answer_accuracy",
+    "evidence_recall",
+    "refusal_accuracy",
+    "recall_at_1",
+    "recall_at_5",
+    "mrr",
 )
 LOWER_IS_BETTER = ("false_answer_rate",)
 LATENCY = ("latency_ms_p50", "latency_ms_p95")
@@ -107,7 +112,12 @@ def _signed(key: str, delta: float) -> str:
 
 
 def render_diff(d: ReportDiff, tolerance: float) -> str:
-    lines = ["# Endringer mellom rapportene", "", "| Mål | Før | Nå | Endring | |", "|---|---:|---:|---:|---|"]
+    lines = [
+        "# Endringer mellom rapportene",
+        "",
+        "| Mål | Før | Nå | Endring | |",
+        "|---|---:|---:|---:|---|",
+    ]
     for f in d.figures:
         flag = "**verre enn toleransen**" if f.regressed else ""
         lines.append(
@@ -128,7 +138,9 @@ def render_diff(d: ReportDiff, tolerance: float) -> str:
     lines.append("")
     if d.regressions:
         names = ", ".join(LABELS.get(f.key, f.key).lower() for f in d.regressions)
-        lines.append(f"Resultat: VERRE. Disse målene ble verre enn toleransen ({tolerance:g}): {names}.")
+        lines.append(
+            f"Resultat: VERRE. Disse målene ble verre enn toleransen ({tolerance:g}): {names}."
+        )
     else:
         lines.append(f"Resultat: ingen mål ble verre enn toleransen ({tolerance:g}).")
     return "\n".join(lines) + "\n"

@@ -5,8 +5,8 @@ citations and why it passed or failed, failures first."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from collections.abc import Sequence
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -16,13 +16,19 @@ from eval.report import LABELS, ON_UNANSWERABLE, TAG_LABELS, format_figure
 
 # The summary cards: figure, how to count it from the results, and a one-line explanation.
 CARDS = (
-    ("answer_accuracy", "Besvarbare spørsmål der svaret inneholder det forventede og en kilde "
-     "inneholder beviset."),
+    (
+        "answer_accuracy",
+        "Besvarbare spørsmål der svaret inneholder det forventede og en kilde inneholder beviset.",
+    ),
     ("evidence_recall", "Besvarbare spørsmål der en av de oppgitte kildene inneholder beviset."),
-    ("refusal_accuracy", "Spørsmål dokumentene ikke svarer på, der assistenten sa at den ikke "
-     "fant svaret."),
-    ("false_answer_rate", "Spørsmål dokumentene ikke svarer på, der assistenten likevel svarte. "
-     "Lavere er bedre."),
+    (
+        "refusal_accuracy",
+        "Spørsmål dokumentene ikke svarer på, der assistenten sa at den ikke fant svaret.",
+    ),
+    (
+        "false_answer_rate",
+        "Spørsmål dokumentene ikke svarer på, der assistenten likevel svarte. Lavere er bedre.",
+    ),
     ("latency_ms_p50", "Halvparten av svarene kom raskere enn dette."),
     ("latency_ms_p95", "95 av 100 svar kom raskere enn dette."),
     ("answer_chars_median", "Typisk lengde på et svar (besvarte spørsmål)."),
@@ -49,14 +55,23 @@ def _count(key: str, results: Sequence[dict[str, Any]]) -> str:
 
 
 CARD_LABELS = {
-    "latency_ms_p50": "Svartid p50", "latency_ms_p95": "Svartid p95",
+    "latency_ms_p50": "Svartid p50",
+    "latency_ms_p95": "Svartid p95",
     "answer_chars_median": "Svarlengde (median)",
 }
 META_LABELS = {
-    "created": "Kjørt", "files": "Spørsmålsfiler", "target": "Mål", "mode": "Modus",
-    "embeddings": "Embedding-modell", "benchmark": "Referansetest", "data": "Data",
-    "index": "Indeks", "answer_modes": "Svarmoduser", "embedder": "Embedding-modell (tjenesten)",
-    "documents": "Dokumenter", "chunks": "Avsnitt i indeksen",
+    "created": "Kjørt",
+    "files": "Spørsmålsfiler",
+    "target": "Mål",
+    "mode": "Modus",
+    "embeddings": "Embedding-modell",
+    "benchmark": "Referansetest",
+    "data": "Data",
+    "index": "Indeks",
+    "answer_modes": "Svarmoduser",
+    "embedder": "Embedding-modell (tjenesten)",
+    "documents": "Dokumenter",
+    "chunks": "Avsnitt i indeksen",
 }
 _DASH = "[-–—‐‑−]"
 
@@ -139,14 +154,18 @@ def render_breakdowns(report: dict[str, Any]) -> str:
             for g in groups
         )
         parts.append(
-            f'<table><caption>Etter {_e(label)}</caption><thead><tr>'
+            f"<table><caption>Etter {_e(label)}</caption><thead><tr>"
             f'<th scope="col">{_e(label.capitalize())}</th><th scope="col" class="num">Spørsmål</th>'
             '<th scope="col" class="num">Riktige svar</th>'
             '<th scope="col" class="num">Riktige avvisninger</th>'
             '<th scope="col" class="num">Kildetreff</th></tr></thead>'
             f"<tbody>{rows}</tbody></table>"
         )
-    return f'<div class="groups">{"".join(parts)}</div>' if parts else "<p>Spørsmålene har ingen merker.</p>"
+    return (
+        f'<div class="groups">{"".join(parts)}</div>'
+        if parts
+        else "<p>Spørsmålene har ingen merker.</p>"
+    )
 
 
 def _verdict(r: dict[str, Any]) -> str:
@@ -173,8 +192,10 @@ def _question_cell(r: dict[str, Any]) -> str:
             f"{_e(t['content'])}</li>"
             for t in history
         )
-        out.append(f'<details class="history"><summary>Samtalen før ({len(history)} '
-                   f'innlegg)</summary><ul class="plain">{turns}</ul></details>')
+        out.append(
+            f'<details class="history"><summary>Samtalen før ({len(history)} '
+            f'innlegg)</summary><ul class="plain">{turns}</ul></details>'
+        )
     if r.get("resolved_question"):
         out.append(f'<p class="resolved">Tolket som: «{_e(r["resolved_question"])}»</p>')
     tags = r.get("tags") or {}
@@ -189,13 +210,15 @@ def _expected_cell(r: dict[str, Any]) -> str:
         return "<em>Dokumentene svarer ikke: assistenten skal si at den ikke fant svaret.</em>"
     items = "".join(
         f'<li class="{"hit" if e == r.get("matched") else ""}">«{_e(e)}»'
-        + (" ✓" if e == r.get("matched") else "") + "</li>"
+        + (" ✓" if e == r.get("matched") else "")
+        + "</li>"
         for e in r.get("expected") or []
     )
     out = f'<ul class="plain">{items}</ul>' if items else ""
     if r.get("evidence"):
         state = (
-            '<span class="hit">funnet ✓</span>' if r.get("evidence_found")
+            '<span class="hit">funnet ✓</span>'
+            if r.get("evidence_found")
             else '<span class="miss">ikke i kildene ✗</span>'
         )
         out += f'<p class="resolved">Bevis: «{_e(r["evidence"])}» – {state}</p>'
@@ -216,9 +239,7 @@ def _citation(c: dict[str, Any], needles: list[str], holds_evidence: bool) -> st
     if c.get("page"):
         short += f", side {c['page']}"
     mark = ' <span class="hit">– beviset ✓</span>' if holds_evidence else ""
-    where = " · ".join(
-        _e(x) for x in (c.get("title"), section, c.get("source")) if x
-    )
+    where = " · ".join(_e(x) for x in (c.get("title"), section, c.get("source")) if x)
     score = f" · treff {c['score']}" if isinstance(c.get("score"), int | float) else ""
     return (
         f"<details><summary>[{_e(c.get('n', '?'))}] {_e(short)}{mark}</summary>"
@@ -234,7 +255,7 @@ def _citations_cell(r: dict[str, Any]) -> str:
     evidence = r.get("evidence")
     out = [] if r["found"] else ['<span class="nf">Nærmeste avsnitt (ikke et svar):</span>']
     for c in citations:
-        holds = bool(evidence) and contains(str(c.get("text") or ""), evidence)
+        holds = bool(evidence) and contains(str(c.get("text") or ""), str(evidence))
         out.append(_citation(c, [evidence] if evidence else [], holds))
     return "".join(out)
 
@@ -273,7 +294,10 @@ def _filters(results: Sequence[dict[str, Any]]) -> str:
             values.setdefault(k, set()).add(v)
     groups = "".join(
         f'<optgroup label="{_e(TAG_LABELS.get(k, k).capitalize())}">'
-        + "".join(f'<option value="{_e(k)}={_e(v.replace(" ", "_"))}">{_e(v)}</option>' for v in sorted(vs))
+        + "".join(
+            f'<option value="{_e(k)}={_e(v.replace(" ", "_"))}">{_e(v)}</option>'
+            for v in sorted(vs)
+        )
         + "</optgroup>"
         for k, vs in values.items()
         if len(vs) <= 50
@@ -282,7 +306,7 @@ def _filters(results: Sequence[dict[str, Any]]) -> str:
         '<div id="filters" class="filters" hidden>'
         '<label for="f-status">Vis<select id="f-status"><option value="alle">alle</option>'
         '<option value="fail">bare ikke bestått</option><option value="pass">bare bestått</option>'
-        '</select></label>'
+        "</select></label>"
         f'<label for="f-tag">Merke<select id="f-tag"><option value="">alle merker</option>{groups}</select></label>'
         '<label for="f-text">Søk i tekst<input id="f-text" type="search"></label>'
         '<p id="count" aria-live="polite"></p></div>'
@@ -307,7 +331,11 @@ def render_meta(meta: dict[str, Any]) -> str:
 
 def render_html(report: dict[str, Any]) -> str:
     meta = report.get("meta") or {}
-    title = f"Evalueringsrapport – {meta['benchmark']}" if meta.get("benchmark") else "Evalueringsrapport"
+    title = (
+        f"Evalueringsrapport – {meta['benchmark']}"
+        if meta.get("benchmark")
+        else "Evalueringsrapport"
+    )
     results = report.get("results") or []
     failed = sum(not r["passed"] for r in results)
     return f"""<!doctype html>

@@ -31,7 +31,8 @@ table { border-collapse: collapse; width: 100%; }
 .groups th[scope=row] { font-weight: 600; overflow-wrap: anywhere; }
 caption { text-align: left; font-weight: 600; padding: .25rem 0; }
 th, td { border-bottom: 1px solid var(--line); padding: .4rem .5rem; text-align: left; vertical-align: top; }
-thead th { background: var(--soft); position: sticky; top: 0; z-index: 1; }
+thead th { background: var(--soft); }
+.results thead th { position: sticky; top: 0; z-index: 1; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .bar { display: inline-block; width: 70px; height: .65rem; background: #dedede;
   border: 1px solid #8a8a8a; vertical-align: middle; margin-left: .35rem; }

@@ -68,22 +68,23 @@ def _expected(raw: dict[str, Any], path: Path, lineno: int) -> tuple[str, ...]:
     if isinstance(value, str):  # one string is read as a list of one
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _fail(path, lineno, "feltet «expected» må være en liste med tekster, f.eks. [\"965\"].")
+        raise _fail(path, lineno, 'feltet «expected» må være en liste med tekster, f.eks. ["965"].')
     return tuple(v for v in (s.strip() for s in value) if v)
 
 
 def _answerable(raw: dict[str, Any], path: Path, lineno: int) -> bool:
     value = raw.get("answerable", True)
     if not isinstance(value, bool):
-        raise _fail(path, lineno, "feltet «answerable» må være true eller false (uten anførselstegn).")
+        raise _fail(
+            path, lineno, "feltet «answerable» må være true eller false (uten anførselstegn)."
+        )
     return value
 
 
 def _history(raw: dict[str, Any], path: Path, lineno: int) -> tuple[Turn, ...]:
     value = raw.get("history") or []
     problem = (
-        "feltet «history» må være en liste av {\"role\": \"user\" eller \"assistant\", "
-        "\"content\": tekst}."
+        'feltet «history» må være en liste av {"role": "user" eller "assistant", "content": tekst}.'
     )
     if not isinstance(value, list):
         raise _fail(path, lineno, problem)
@@ -105,7 +106,7 @@ def _tags(raw: dict[str, Any], path: Path, lineno: int) -> dict[str, str]:
     extra = raw.get("tags")
     if extra is not None:
         if not isinstance(extra, dict):
-            raise _fail(path, lineno, "feltet «tags» må være et objekt, f.eks. {\"tema\": \"bolig\"}.")
+            raise _fail(path, lineno, 'feltet «tags» må være et objekt, f.eks. {"tema": "bolig"}.')
         tags.update({str(k): str(v) for k, v in extra.items() if v not in (None, "")})
     return tags
 
@@ -115,9 +116,11 @@ def parse_line(line: str, path: Path, lineno: int) -> EvalQuestion:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
         raise _fail(
-            path, lineno, f"linjen er ikke gyldig JSON (tegn {exc.colno}). "
+            path,
+            lineno,
+            f"linjen er ikke gyldig JSON (tegn {exc.colno}). "
             "Hver linje skal være ett JSON-objekt, f.eks. "
-            "{\"id\": \"q1\", \"question\": \"…\", \"expected\": [\"…\"]}."
+            '{"id": "q1", "question": "…", "expected": ["…"]}.',
         ) from exc
     if not isinstance(raw, dict):
         raise _fail(path, lineno, "linjen er ikke et JSON-objekt ({ … }).")
@@ -129,9 +132,10 @@ def parse_line(line: str, path: Path, lineno: int) -> EvalQuestion:
     answerable = _answerable(raw, path, lineno)
     if answerable and not expected and not evidence:
         raise _fail(
-            path, lineno,
+            path,
+            lineno,
             f"spørsmål «{qid}» kan besvares, men har verken «expected» eller «evidence». "
-            "Skriv det forventede svaret, eller sett \"answerable\": false.",
+            'Skriv det forventede svaret, eller sett "answerable": false.',
         )
     return EvalQuestion(
         id=qid,
@@ -148,7 +152,9 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     """One question file; QuestionFileError (Norwegian, with file and line) when it is not usable."""
     path = Path(path)
     if not path.is_file():
-        raise _fail(path, None, "filen finnes ikke." if not path.exists() else "dette er ikke en fil.")
+        raise _fail(
+            path, None, "filen finnes ikke." if not path.exists() else "dette er ikke en fil."
+        )
     out: list[EvalQuestion] = []
     seen: dict[str, int] = {}
     lineno = 0

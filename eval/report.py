@@ -33,8 +33,12 @@ LABELS = {
 }
 TAG_LABELS = {"type": "spørsmålstype", "doc": "dokument", "style": "stil", "domain": "domene"}
 RATIOS = {
-    "answer_accuracy", "evidence_recall", "refusal_accuracy", "false_answer_rate",
-    "recall_at_1", "recall_at_5",
+    "answer_accuracy",
+    "evidence_recall",
+    "refusal_accuracy",
+    "false_answer_rate",
+    "recall_at_1",
+    "recall_at_5",
 }
 ON_UNANSWERABLE = ("refusal_accuracy", "false_answer_rate")  # meaningless without such questions
 
@@ -73,7 +77,9 @@ def group(value: str, results: Sequence[Result]) -> Group:
         unanswerable=len(unanswerable),
         refused_correctly=refused,
         refusal_accuracy=_share(refused, len(unanswerable)),
-        evidence_recall=_share(sum(bool(r.evidence_found) for r in with_evidence), len(with_evidence)),
+        evidence_recall=_share(
+            sum(bool(r.evidence_found) for r in with_evidence), len(with_evidence)
+        ),
     )
 
 

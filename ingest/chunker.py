@@ -131,9 +131,7 @@ def chunk_document(info: DocumentInfo, blocks: Iterable[Block]) -> list[Chunk]:
             return
         size = sum(len(u.text) + 1 for u in buf) + len(unit.text)
         only_intro = all(u.intro for u in buf)  # an intro may stretch its chunk to MAX_CHARS
-        if buf and (
-            unit.page != buf[0].page or size > (MAX_CHARS if only_intro else TARGET_CHARS)
-        ):
+        if buf and (unit.page != buf[0].page or size > (MAX_CHARS if only_intro else TARGET_CHARS)):
             flush(keep_intro=unit.page == buf[-1].page, next_unit=unit)
         buf.append(unit)
 

@@ -313,14 +313,18 @@ def _build_state(
     report: IngestReport,
 ) -> IndexState:
     new = IndexState(embedder=embedder.name, chunker=CHUNKER_VERSION)
-    old_chunks = {c.id: (c, t) for c, t in zip(old.chunks, old.chunk_terms, strict=True)} if old else {}
+    old_chunks = (
+        {c.id: (c, t) for c, t in zip(old.chunks, old.chunk_terms, strict=True)} if old else {}
+    )
     # Unchanged files keep their chunks; a new chunker version re-chunks everything.
     reusable = old is not None and old.chunker == CHUNKER_VERSION
     for doc in planned:
         digest = sha256_file(doc.path)
         previous = old.documents.get(doc.source) if old else None
         if reusable and previous and previous.sha256 == digest:
-            info = document_info(corpus_dir, doc.path, doc.entry, previous.heading_title, doc.doc_id)
+            info = document_info(
+                corpus_dir, doc.path, doc.entry, previous.heading_title, doc.doc_id
+            )
             if info == previous.info:
                 _keep(new, previous, old_chunks)
                 report.unchanged.append(doc.source)
@@ -328,10 +332,11 @@ def _build_state(
         try:
             blocks = load_file(doc.path)
         except UnreadableFile as exc:
-            report.failed[doc.source] = str(exc)
             log.warning("skipping unreadable file %s: %s", doc.source, exc)
+            report.failed[doc.source] = str(exc)
             if previous and all(cid in old_chunks for cid in previous.chunk_ids):
                 _keep(new, previous, old_chunks)  # keep what was indexed rather than lose it
+                report.failed[doc.source] += " (forrige versjon er beholdt i indeksen)"
             continue
         heading = first_heading(blocks)
         info = document_info(corpus_dir, doc.path, doc.entry, heading, doc.doc_id)

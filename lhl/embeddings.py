@@ -166,7 +166,10 @@ class SentenceTransformerEmbedder(Embedder):
                 "Sjekk LHL_EMBEDDINGS (modellnavn eller sti til en lokal modell).",
                 detail=f"cannot load sentence-transformers model {self.path!r}: {exc!r}",
             ) from exc
-        dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
         self.dimension = int(dim() or 0)
         return model
 

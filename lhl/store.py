@@ -71,7 +71,8 @@ class IndexState:
                 for src, d in self.documents.items()
             },
             "chunks": [
-                {**asdict(c), "terms": t} for c, t in zip(self.chunks, self.chunk_terms, strict=True)
+                {**asdict(c), "terms": t}
+                for c, t in zip(self.chunks, self.chunk_terms, strict=True)
             ],
         }
 

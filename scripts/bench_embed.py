@@ -63,6 +63,7 @@ def worker(threads: int, queries: int, passages: int) -> dict[str, float]:
     passage_s = time.perf_counter() - t
     return {
         "threads": threads,
+        "wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
         "load_s": round(load_s, 3),
         "query_ms_p50": round(statistics.median(latencies), 2),
         "query_ms_p95": round(latencies[int(0.95 * (len(latencies) - 1))], 2),
@@ -95,6 +96,11 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--passages", type=int, default=96)
     parser.add_argument("--json", type=Path, help="write the figures here as well")
+    parser.add_argument(
+        "--wait-policy",
+        choices=["active", "passive"],
+        help="OMP_WAIT_POLICY for the workers (default: the runtime's own)",
+    )
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -105,23 +111,57 @@ def main() -> int:
     print(f"maskin: {os.cpu_count()} kjerner, last før: {os.getloadavg()[0]:.2f}")
     for threads in args.threads:
         done = subprocess.run(
-            [sys.executable, __file__, "--worker", str(threads), "--queries", str(args.queries),
-             "--passages", str(args.passages)],
-            capture_output=True, text=True, check=True, cwd=ROOT,
-            env={**os.environ, "OMP_NUM_THREADS": str(threads)},
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                str(threads),
+                "--queries",
+                str(args.queries),
+                "--passages",
+                str(args.passages),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "OMP_NUM_THREADS": str(threads),
+                **({"OMP_WAIT_POLICY": args.wait_policy.upper()} if args.wait_policy else {}),
+            },
         )
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     print(f"last etter: {os.getloadavg()[0]:.2f}")
-    header = ("tråder", "spørring p50 ms", "p95 ms", "avsnitt/s", "topp RSS MB", "lasting s")
+    header = (
+        "tråder",
+        "vent",
+        "spørring p50 ms",
+        "p95 ms",
+        "avsnitt/s",
+        "topp RSS MB",
+        "lasting s",
+    )
     print(" | ".join(header))
     for r in results:
-        print(" | ".join(str(v) for v in (
-            r["threads"], r["query_ms_p50"], r["query_ms_p95"], r["passages_per_s"],
-            r["peak_rss_mb"], r["load_s"],
-        )))
+        print(
+            " | ".join(
+                str(v)
+                for v in (
+                    r["threads"],
+                    r["wait_policy"],
+                    r["query_ms_p50"],
+                    r["query_ms_p95"],
+                    r["passages_per_s"],
+                    r["peak_rss_mb"],
+                    r["load_s"],
+                )
+            )
+        )
     if args.json:
-        args.json.write_text(json.dumps(
-            {"cpus": os.cpu_count(), "results": results}, indent=2), encoding="utf-8")
+        args.json.write_text(
+            json.dumps({"cpus": os.cpu_count(), "results": results}, indent=2), encoding="utf-8"
+        )
     return 0
 
 

@@ -62,9 +62,12 @@ def bench_once(embeddings: str, threads: int | None) -> dict[str, float]:
         )
         changed, out_changed = run(cmd, env, work)
         return {
-            "full_s": round(full, 2), "full_embedded": embedded(out_full),
-            "nochange_s": round(nochange, 2), "nochange_embedded": embedded(out_nochange),
-            "one_changed_s": round(changed, 2), "one_changed_embedded": embedded(out_changed),
+            "full_s": round(full, 2),
+            "full_embedded": embedded(out_full),
+            "nochange_s": round(nochange, 2),
+            "nochange_embedded": embedded(out_nochange),
+            "one_changed_s": round(changed, 2),
+            "one_changed_embedded": embedded(out_changed),
         }
 
 
@@ -80,13 +83,20 @@ def main() -> int:
     print(f"last etter: {os.getloadavg()[0]:.2f}")
     for key in ("full_s", "nochange_s", "one_changed_s"):
         values = [r[key] for r in runs]
-        label = {"full_s": "full innlesing", "nochange_s": "uendret", "one_changed_s": "én fil endret"}
+        label = {
+            "full_s": "full innlesing",
+            "nochange_s": "uendret",
+            "one_changed_s": "én fil endret",
+        }
         print(f"{label[key]:>15}: median {statistics.median(values):.2f} s  (alle: {values})")
-    print("embeddinger (full/uendret/én endret):",
-          [(r["full_embedded"], r["nochange_embedded"], r["one_changed_embedded"]) for r in runs])
+    print(
+        "embeddinger (full/uendret/én endret):",
+        [(r["full_embedded"], r["nochange_embedded"], r["one_changed_embedded"]) for r in runs],
+    )
     if args.json:
-        args.json.write_text(json.dumps({"embeddings": args.embeddings, "runs": runs}, indent=2),
-                             encoding="utf-8")
+        args.json.write_text(
+            json.dumps({"embeddings": args.embeddings, "runs": runs}, indent=2), encoding="utf-8"
+        )
     return 0
 
 

@@ -27,8 +27,12 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(description="Kjente fakta mot tersklene i eval/thresholds.json.")
     p.add_argument("--index", type=Path, help="indeksmappen (standard: LHL_INDEX_DIR)")
-    p.add_argument("--out", type=Path, default=ROOT / "reports" / "known-facts",
-                   help="mappe for rapportene (standard: reports/known-facts)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "reports" / "known-facts",
+        help="mappe for rapportene (standard: reports/known-facts)",
+    )
     p.add_argument("--thresholds", type=Path, default=THRESHOLDS)
     args = p.parse_args(argv)
 
@@ -45,8 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Skrev {path}")
     summary = report["summary"]
     for key, minimum in floors.items():
-        print(f"{LABELS.get(key, key)}: {format_figure(key, summary.get(key))} "
-              f"(krav: minst {format_figure(key, minimum)})")
+        print(
+            f"{LABELS.get(key, key)}: {format_figure(key, summary.get(key))} "
+            f"(krav: minst {format_figure(key, minimum)})"
+        )
     missing = shortfalls(summary, floors)
     for s in missing:
         print(f"IKKE GODKJENT: {s.message()}", file=sys.stderr)

@@ -25,8 +25,17 @@ sys.path.insert(0, str(ROOT))
 START = "<!-- eval-figures:start -->"
 END = "<!-- eval-figures:end -->"
 ROWS = (
-    "questions", "answer_accuracy", "evidence_recall", "refusal_accuracy", "false_answer_rate",
-    "recall_at_1", "recall_at_5", "mrr", "answer_chars_median", "latency_ms_p50", "latency_ms_p95",
+    "questions",
+    "answer_accuracy",
+    "evidence_recall",
+    "refusal_accuracy",
+    "false_answer_rate",
+    "recall_at_1",
+    "recall_at_5",
+    "mrr",
+    "answer_chars_median",
+    "latency_ms_p50",
+    "latency_ms_p95",
 )
 
 
@@ -104,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--check", action="store_true", help="bare sjekk at README er oppdatert")
     args = p.parse_args(argv)
     try:
-        columns = load_columns([("Kjente fakta", args.known_facts), ("NorQuAD (test)", args.norquad)])
+        columns = load_columns(
+            [("Kjente fakta", args.known_facts), ("NorQuAD (test)", args.norquad)]
+        )
         old = args.readme.read_text(encoding="utf-8")
         new = replace_between_markers(old, figures_table(columns))
     except (FiguresError, OSError) as exc:
@@ -112,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.check:
         if new != old:
-            print("README-tabellen er ikke oppdatert: kjør scripts/readme_figures.py.", file=sys.stderr)
+            print(
+                "README-tabellen er ikke oppdatert: kjør scripts/readme_figures.py.",
+                file=sys.stderr,
+            )
             return 1
         print("README-tabellen stemmer med rapportene.")
         return 0

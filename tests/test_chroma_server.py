@@ -49,8 +49,19 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log = (data / "server.log").open("w")
     proc = subprocess.Popen(
-        [chroma_cli(), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        [
+            chroma_cli(),
+            "run",
+            "--path",
+            str(data / "db"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -77,7 +88,9 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def server_settings(tmp_path: Path, url: str) -> Settings:
     # A prefix of its own per test: the server is shared by the module.
-    return make_settings(tmp_path, chroma_url=url, chroma_collection_prefix=f"t{tmp_path.name[-12:]}")
+    return make_settings(
+        tmp_path, chroma_url=url, chroma_collection_prefix=f"t{tmp_path.name[-12:]}"
+    )
 
 
 def test_ingest_rerun_and_search_against_a_server(
@@ -110,7 +123,9 @@ def test_ingest_rerun_and_search_against_a_server(
     path = corpus_copy / PRIZE
     path.chmod(0o644)
     path.write_text(
-        path.read_text(encoding="utf-8").replace("gikk til Melhus kommune", "gikk til Vefsn kommune"),
+        path.read_text(encoding="utf-8").replace(
+            "gikk til Melhus kommune", "gikk til Vefsn kommune"
+        ),
         encoding="utf-8",
     )
     changed = run_ingest(settings, HashEmbedder(), corpus_copy)

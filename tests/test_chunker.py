@@ -50,8 +50,13 @@ def chunks() -> list[Chunk]:
 def test_snapshot_of_the_corpus(chunks: list[Chunk]) -> None:
     lines = [json.dumps({"chunker": CHUNKER_VERSION}, ensure_ascii=False)] + [
         json.dumps(
-            {"id": c.id, "doc": c.doc_id, "section": c.section, "page": c.page,
-             "text": c.text[:80]},
+            {
+                "id": c.id,
+                "doc": c.doc_id,
+                "section": c.section,
+                "page": c.page,
+                "text": c.text[:80],
+            },
             ensure_ascii=False,
         )
         for c in chunks
@@ -69,9 +74,11 @@ def test_snapshot_of_the_corpus(chunks: list[Chunk]) -> None:
     if fresh != old:
         import difflib
 
-        diff = "\n".join(difflib.unified_diff(
-            old.splitlines(), fresh.splitlines(), "snapshot", "nå", lineterm="", n=0
-        ))
+        diff = "\n".join(
+            difflib.unified_diff(
+                old.splitlines(), fresh.splitlines(), "snapshot", "nå", lineterm="", n=0
+            )
+        )
         pytest.fail(
             "Chunkene over korpuset har endret seg. Se gjennom diffen, kjør med "
             f"LHL_UPDATE_SNAPSHOTS=1 og øk CHUNKER_VERSION.\n{diff[:6000]}"
@@ -129,7 +136,10 @@ def test_sections_and_tables_in_the_corpus(chunks: list[Chunk]) -> None:
         "Navn: Namdal Seniorforum; Innsatsområde: Aktivitet og fellesskap; Hva: Forum; "
         "Målgruppe: Seniorer."
     )
-    assert row.section == "3. Det regionale støtteapparatets arbeid › 3.2. Samarbeid med andre aktører."
+    assert (
+        row.section
+        == "3. Det regionale støtteapparatets arbeid › 3.2. Samarbeid med andre aktører."
+    )
     authors = next(c for c in chunks if c.text.startswith("Utarbeidet av:"))
     assert authors.doc_id == "gjennomforingsplan-trondelag"
     # "# Trinn 1" then "## Trinn 2": siblings, not a chapter inside a chapter.
@@ -161,7 +171,9 @@ def test_chunks_never_cross_a_heading_or_a_page() -> None:
     ]
     chunks = chunk_document(INFO, blocks)
     assert [(c.section, c.page) for c in chunks] == [
-        ("Første del", 1), ("Første del", 2), ("Andre del", 2)
+        ("Første del", 1),
+        ("Første del", 2),
+        ("Andre del", 2),
     ]
 
 
@@ -187,16 +199,21 @@ def test_long_paragraph_is_split_on_sentences() -> None:
 
 
 def test_table_row_is_its_own_chunk_with_headers() -> None:
-    blocks = load_text("# Tiltak\n\nTiltak\tAnsvar\nMatvenn\tFrivilligsentralen\nTurgruppe\tKommunen\n")
+    blocks = load_text(
+        "# Tiltak\n\nTiltak\tAnsvar\nMatvenn\tFrivilligsentralen\nTurgruppe\tKommunen\n"
+    )
     chunks = chunk_document(INFO, blocks)
     assert [c.text for c in chunks] == [
-        "Tiltak: Matvenn; Ansvar: Frivilligsentralen.", "Tiltak: Turgruppe; Ansvar: Kommunen."
+        "Tiltak: Matvenn; Ansvar: Frivilligsentralen.",
+        "Tiltak: Turgruppe; Ansvar: Kommunen.",
     ]
     assert {c.section for c in chunks} == {"Tiltak"}
 
 
 def test_fragments_are_not_chunks() -> None:
-    chunks = chunk_document(INFO, [Block("heading", "A", level=1), Block("paragraph", "Lykke til!")])
+    chunks = chunk_document(
+        INFO, [Block("heading", "A", level=1), Block("paragraph", "Lykke til!")]
+    )
     assert chunks == []
 
 

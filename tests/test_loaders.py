@@ -55,7 +55,9 @@ def test_veiledningshefte_names_are_a_list_not_headings() -> None:
 def test_title_page_becomes_title_and_authors() -> None:
     blocks = blocks_of("revidert-gjennomforingsplan-trondelag-2021-2023.txt")
     assert blocks[0].kind == "heading" and blocks[0].level == 1
-    assert blocks[0].text.startswith("Revidert gjennomføringsplan") and "Trøndelag" in blocks[0].text
+    assert (
+        blocks[0].text.startswith("Revidert gjennomføringsplan") and "Trøndelag" in blocks[0].text
+    )
     assert blocks[1].text == (
         "Utarbeidet av: Statsforvalteren, USHT, KS, Fylkeskommunen, "
         "Senter for omsorgsforskning, Fylkets eldreråd."
@@ -90,8 +92,10 @@ def test_running_page_header_inside_a_sentence_is_dropped() -> None:
     assert "frivillighetssentraler, administrasjon/kommunal organisasjon (sekretariat)" in joined
     # A list item broken by a page break is joined with its continuation.
     assert "utdanning, tannhelse, fylkesveger og samferdsel" in joined
-    assert not any(t.startswith("næringsutvikling") for t in texts(blocks_of(
-        "revidert-gjennomforingsplan-trondelag-2021-2023.txt")))
+    assert not any(
+        t.startswith("næringsutvikling")
+        for t in texts(blocks_of("revidert-gjennomforingsplan-trondelag-2021-2023.txt"))
+    )
 
 
 def test_bold_bullet_above_paragraphs_is_a_subheading() -> None:
@@ -106,7 +110,7 @@ def test_dated_headings_keep_their_date() -> None:
         blocks_of("arsrapport-2022-kap-2-4-nasjonalt-stotteapparat-aktiviteter.txt"), "heading"
     )
     assert "16. november – Leve hele livet-konferansen" in headings
-    assert "31. mai – Boligkonferansen \"Ein bustad for heile livet\"" in headings
+    assert '31. mai – Boligkonferansen "Ein bustad for heile livet"' in headings
     assert "2.4.4 Leve hele livet-prisen" in headings
 
 
@@ -146,10 +150,16 @@ def test_markdown_structure() -> None:
     )
     blocks = load_text(text)
     assert [(b.kind, b.level) for b in blocks if b.kind == "heading"] == [
-        ("heading", 1), ("heading", 2), ("heading", 9)
+        ("heading", 1),
+        ("heading", 2),
+        ("heading", 9),
     ]
     assert "Alle skal få varm mat hver dag. Les veilederen (https://example.no/v)." in texts(blocks)
-    assert texts(blocks, "item") == ["1. Felles lunsj", "2. Matombringing med sjåfør", "3. Kokkekurs"]
+    assert texts(blocks, "item") == [
+        "1. Felles lunsj",
+        "2. Matombringing med sjåfør",
+        "3. Kokkekurs",
+    ]
     assert texts(blocks, "table_row") == ["Navn: Frivillige; Antall: 12."]
     assert first_heading(blocks) == "Plan for måltider"
 
@@ -173,7 +183,8 @@ def test_utf8_with_bom_and_crlf(tmp_path: Path) -> None:
     path.write_bytes("\ufeffOverskrift her\r\n\r\nFørste avsnitt om eldre.\r\n".encode())
     blocks = load_file(path)
     assert [(b.kind, b.text) for b in blocks] == [
-        ("heading", "Overskrift her"), ("paragraph", "Første avsnitt om eldre.")
+        ("heading", "Overskrift her"),
+        ("paragraph", "Første avsnitt om eldre."),
     ]
 
 
@@ -205,11 +216,21 @@ def test_corrupt_pdf_is_unreadable(tmp_path: Path) -> None:
 def test_html_keeps_content_and_drops_scripts_styles_navigation() -> None:
     blocks = load_html((FIXTURES / "side.html").read_text(encoding="utf-8"))
     joined = "\n".join(texts(blocks))
-    for junk in ("SKRIPTTEKST", "font-family", "TOPPMENY", "NAVIGASJONSLENKE", "BUNNTEKST",
-                 "SLÅ PÅ JAVASCRIPT", "SIDEBOKS", "nettleser vi ikke støtter"):
+    for junk in (
+        "SKRIPTTEKST",
+        "font-family",
+        "TOPPMENY",
+        "NAVIGASJONSLENKE",
+        "BUNNTEKST",
+        "SLÅ PÅ JAVASCRIPT",
+        "SIDEBOKS",
+        "nettleser vi ikke støtter",
+    ):
         assert junk not in joined, junk
     assert [(b.text, b.level) for b in blocks if b.kind == "heading"] == [
-        ("Måltidsvenner i Ås", 1), ("Bakgrunn", 2), ("Hvem kan være med?", 3)
+        ("Måltidsvenner i Ås", 1),
+        ("Bakgrunn", 2),
+        ("Hvem kan være med?", 3),
     ]
     assert (
         "Kommunen startet måltidsvenner i 2021 & har nå 35 frivillige. "
@@ -217,7 +238,8 @@ def test_html_keeps_content_and_drops_scripts_styles_navigation() -> None:
     )
     items = [(b.text, b.level) for b in blocks if b.kind == "item"]
     assert items == [
-        ("Hjemmeboende over 70 år", 0), ("også par som bor sammen", 1),
+        ("Hjemmeboende over 70 år", 0),
+        ("også par som bor sammen", 1),
         ("Beboere i omsorgsbolig", 0),
     ]
     assert texts(blocks, "table_row") == [
@@ -249,13 +271,17 @@ def test_pdf_blocks_keep_page_numbers_and_norwegian_letters(pdf_path: Path) -> N
         ("3. Helsehjelp i Bodø", 1, 3),
     ]
     by_text = {b.text: b for b in blocks}
-    first = by_text["Målet er at færre skal spise alene, og at maten skal smake godt – også på institusjon."]
+    first = by_text[
+        "Målet er at færre skal spise alene, og at maten skal smake godt – også på institusjon."
+    ]
     assert first.page == 1
     # A paragraph wrapped over three lines is one block, on the page it is printed on.
     wrapped = next(b for b in blocks if b.text.startswith("Kommunen Ås arrangerer"))
     assert wrapped.page == 2 and wrapped.text.endswith("melde seg på på forhånd.")
     assert [b.text for b in blocks if b.kind == "item"] == [
-        "gratis skyss for dem som bor spredt", "faste tider hver uke", "kaffe og vafler etter turen"
+        "gratis skyss for dem som bor spredt",
+        "faste tider hver uke",
+        "kaffe og vafler etter turen",
     ]
     # The running footer ("… – side 2 av 3") is furniture.
     assert not any("Testrapport om eldreomsorg" in b.text for b in blocks)
@@ -271,3 +297,17 @@ def test_pdf_chunks_carry_the_right_page(pdf_path: Path) -> None:
         assert all(c.section.startswith(heading) for c in holders)
     bodo = next(c for c in chunks if "Bodø kommune" in c.text)
     assert (bodo.page, bodo.section) == (3, "3. Helsehjelp i Bodø")
+
+
+def test_pdf_without_text_is_unreadable(tmp_path: Path) -> None:
+    """A scanned PDF (pages without a text layer) is reported, not indexed as nothing."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 100, 60)  # a drawing, no text
+    path = tmp_path / "skannet.pdf"
+    pdf.output(str(path))
+    with pytest.raises(UnreadableFile) as err:
+        load_file(path)
+    assert "ingen tekst" in str(err.value)

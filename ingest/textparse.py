@@ -1,0 +1,352 @@
+"""Pass 1 of the text reader: lines → raw blocks.
+
+Blank-line separated groups of lines become tables (tab-separated, a header row first),
+list items (with their indent level), Markdown headings and paragraphs; a group of one line
+is a heading *candidate* that pass 2 (`ingest.structure`) decides on with the whole document
+in view. Also the small text helpers both passes share.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+# Web-page furniture that is not content.
+BOILERPLATE = (
+    re.compile(r"^du benytter en nettleser vi ikke støtter", re.I),
+    re.compile(r"^se informasjon om nettlesere\.?$", re.I),
+    re.compile(r"^se tidligere versjoner$", re.I),
+    re.compile(r"^(?:først publisert|sist faglig oppdatert|siste faglige endring)\b.*$", re.I),
+    re.compile(r"^(?:klikk|les mer|trykk) her\.?$", re.I),
+    re.compile(r"^(?:til toppen|hopp til (?:hovedinnhold|innhold)|del på \w+|skriv ut)$", re.I),
+)
+TOC_LINE = re.compile(r"(?:\.{3,}|…)\s*\d+\s*$|^\d+(?:\.\d+)*\.?\s+\S.*\t\s*\d+\s*$")
+TOC_TITLE = re.compile(r"^(?:innhold|innholdsfortegnelse|innholdsliste)\s*:?$", re.I)
+MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
+BULLET = re.compile(r"^(?:[-*•▪◦●‣–]|(\d{1,2})[.)])\s+")
+MONTHS = "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
+DATE_LEAD = re.compile(rf"^\d{{1,2}}\.\s+(?:{MONTHS})\b", re.I)
+NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+(\S.*)$")
+CHAPTER = re.compile(r"^kapittel\s+\d", re.I)
+BYLINE = re.compile(r"^(?:utarbeidet|laget|skrevet|utgitt|redigert|levert)\s+av\s*:?$", re.I)
+PAGE_NUMBER = re.compile(r"^(?:side\s*)?\d{1,4}(?:\s*(?:av|/)\s*\d{1,4})?$", re.I)
+# "= Koordineres av KS": a legend whose coloured symbols were lost in the extract.
+LOST_SYMBOL_LEGEND = re.compile(r"^=+(?:\s.*)?$")
+LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
+EMPHASIS = re.compile(r"(\*{1,2}|_{2})(?=\S)(.+?)(?<=\S)\1")
+SENTENCE_END = (".", "!", "?")
+PUNCT_END = (".", "!", "?", ",", ";", ":")
+# Words a Norwegian writer leaves after a hyphen on purpose: "helse- og omsorgstjenester".
+SUSPENDED = {"og", "eller", "samt", "til", "enn", "som"}
+
+Kind = Literal["heading", "paragraph", "item", "table_row"]
+
+
+def is_boilerplate(line: str) -> bool:
+    stripped = line.strip()
+    return any(p.search(stripped) for p in BOILERPLATE)
+
+
+@dataclass
+class RawBlock:
+    """A block before the document-wide pass; richer than `Block` so that pass can decide."""
+
+    kind: Kind
+    text: str
+    page: int | None = None
+    level: int = 0
+    header: tuple[str, ...] = ()
+    lines: list[str] = field(default_factory=list)  # the source lines, for fragment checks
+    alone: bool = False  # the only block of its blank-line separated group
+    markdown: bool = False  # an explicit "# heading"
+    candidate: bool = False  # a one-line group that may be a heading
+    ordinal: int | None = None  # "3." of an ordered list item
+
+
+@dataclass
+class Line:
+    text: str
+    indent: int
+    hard_break: bool  # Markdown "two spaces at the end": the next line continues this one
+
+
+def _split_lines(text: str) -> list[Line | None]:
+    out: list[Line | None] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        raw = raw.replace("\xa0", " ").replace("\u200b", "")
+        body = raw.rstrip()
+        stripped = body.strip()
+        if not stripped or is_boilerplate(stripped) or TOC_LINE.search(stripped):
+            out.append(None)
+            continue
+        if LOST_SYMBOL_LEGEND.match(stripped):
+            out.append(None)
+            continue
+        hard = raw.endswith("  ") or body.endswith("\\")
+        body = body.removesuffix("\\")
+        indent = len(body.expandtabs(4)) - len(body.expandtabs(4).lstrip())
+        out.append(Line(body.lstrip(" "), indent, hard))
+    return out
+
+
+def parse_text(text: str, page: int | None = None) -> list[RawBlock]:
+    """Pass 1 over one text (a file, or one PDF page)."""
+    lines = _split_lines(text)
+    blocks: list[RawBlock] = []
+    table = _Table(page)
+    group: list[Line] = []
+    for i, line in enumerate([*lines, None]):
+        if line is not None:
+            group.append(line)
+            continue
+        if group:
+            _group_blocks(group, page, table, blocks)
+            group = []
+        # A blank line ends a table unless the next non-blank line is another row
+        # (rows of one table are split by blank lines where the PDF had a page break).
+        if table.header and not _next_is_row(lines, i):
+            table.close(blocks)
+    table.close(blocks)
+    return blocks
+
+
+@dataclass
+class _Table:
+    page: int | None
+    header: tuple[str, ...] = ()
+    last: list[str] = field(default_factory=list)
+    rows: int = 0
+
+    def close(self, out: list[RawBlock]) -> None:
+        if self.header and not self.rows:  # one tabbed line is not a table: keep its text
+            text = " – ".join(c for c in self.header if c)
+            out.append(RawBlock("paragraph", text, self.page, lines=[text]))
+        self.header, self.last, self.rows = (), [], 0
+
+    def add(self, text: str, out: list[RawBlock]) -> None:
+        cells = [clean_inline(c) for c in text.split("\t")]
+        if not self.header:
+            self.header = tuple(_clean_header(c) for c in cells)
+            return
+        if not cells[0] and self.last:  # a continuation row repeats the previous row's key
+            cells[0] = self.last[0]
+        if not any(cells):
+            return
+        self.last, self.rows = cells, self.rows + 1
+        out.append(
+            RawBlock(
+                "table_row",
+                row_text(self.header, cells),
+                self.page,
+                header=self.header,
+                lines=[text],
+            )
+        )
+
+
+def _next_is_row(lines: list[Line | None], i: int) -> bool:
+    following = next((ln for ln in lines[i + 1 :] if ln is not None), None)
+    return following is not None and "\t" in following.text
+
+
+def _group_blocks(group: list[Line], page: int | None, table: _Table, out: list[RawBlock]) -> None:
+    """One blank-line separated group of lines → blocks, appended to `out`."""
+    start = len(out)
+    para: list[Line] = []
+    item: list[Line] = []
+    item_meta: tuple[int, int | None] = (0, None)  # (indent level, ordinal)
+    item_source = ""  # the item's first line as written, list marker included
+
+    def flush() -> None:
+        nonlocal item
+        if para:
+            out.append(RawBlock("paragraph", _join(para), page, lines=[ln.text for ln in para]))
+            para.clear()
+        if item:
+            level, ordinal = item_meta
+            lines = [item_source, *(ln.text for ln in item[1:])]
+            out.append(
+                RawBlock("item", _join(item), page, level=level, ordinal=ordinal, lines=lines)
+            )
+            item = []
+
+    prev: Line | None = None
+    for line in group:
+        text = line.text
+        continues = prev is not None and prev.hard_break
+        if "\t" in text:
+            flush()
+            table.add(text, out)
+        elif table.rows and len(out) > start and out[-1].kind == "table_row" and text[:1].islower():
+            table.last[-1] = f"{table.last[-1]} {text.strip()}"  # a cell wrapped onto a line
+            out[-1] = replace(out[-1], text=row_text(table.header, table.last))
+        elif (md := MD_HEADING.match(text)) and not continues:
+            flush()
+            table.close(out)
+            out.append(
+                RawBlock(
+                    "heading",
+                    heading_text(md.group(2)),
+                    page,
+                    level=len(md.group(1)),
+                    markdown=True,
+                    lines=[text],
+                )
+            )
+        elif (bullet := BULLET.match(text)) and not continues and not DATE_LEAD.match(text):
+            flush()
+            table.close(out)
+            ordinal = int(bullet.group(1)) if bullet.group(1) else None
+            item_meta = (line.indent // 2, ordinal)
+            item = [Line(_lead_in(text[bullet.end() :]), line.indent, line.hard_break)]
+            item_source = text
+        elif item and (continues or text[:1].islower() or line.indent > item_meta[0] * 2 + 1):
+            item.append(line)
+        else:
+            if item:
+                flush()
+            table.close(out)
+            para.append(line)
+        prev = line
+    flush()
+    made = out[start:]
+    if len(made) == 1:
+        only = made[0]
+        only.alone = True
+        one_line = len(group) == 1 and not group[0].hard_break
+        if only.kind == "item" and _is_whole_bold(group[0].text):
+            # "- **Mobilisere og engasjere …**" above its paragraphs: a sub-heading set as
+            # a bullet, not a one-item list.
+            out[-1] = replace(only, kind="heading", text=heading_text(only.text), level=9)
+        else:
+            only.candidate = one_line and (only.kind == "paragraph" or only.ordinal is not None)
+    if table.header and "\t" not in group[-1].text:
+        table.close(out)
+
+
+def _lead_in(text: str) -> str:
+    """ "**Husbanken** Statsforvalteren har …" → "Husbanken: Statsforvalteren har …": the bold
+    lead-in names what the item is about; without a mark it runs into the sentence."""
+    return re.sub(r"^\*\*([^*]*[^*.:;!?–-])\*\*\s+(?=[A-ZÆØÅ])", r"\1: ", text)
+
+
+def _is_whole_bold(line: str) -> bool:
+    body = BULLET.sub("", line.strip())
+    return bool(re.fullmatch(r"\*\*[^*]+\*\*[.:]?", body)) and len(body) <= 140
+
+
+def row_text(header: tuple[str, ...], cells: list[str]) -> str:
+    parts = []
+    for i, cell in enumerate(cells):
+        cell = cell.rstrip(" ;.")  # the row's own punctuation joins the cells
+        if not cell:
+            continue
+        name = header[i] if i < len(header) and header[i] else ""
+        parts.append(f"{name}: {cell}" if name else cell)
+    text = "; ".join(parts)
+    return text if text.endswith(SENTENCE_END) else text + "."
+
+
+def _clean_header(cell: str) -> str:
+    # "Innsats- område" is a word the PDF broke at the column edge, not "Innsats- og …".
+    return re.sub(
+        r"(\w)- (\w+)",
+        lambda m: m.group(0) if m.group(2).lower() in SUSPENDED else m.group(1) + m.group(2),
+        cell,
+    )
+
+
+def _join(lines: list[Line]) -> str:
+    """Lines of one paragraph → one string; a word hyphenated at a line end is rejoined."""
+    text = ""
+    for line in lines:
+        part = line.text.strip()
+        if not text:
+            text = part
+            continue
+        word = part.split(" ", 1)[0]
+        if re.search(r"\w-$", text) and part[:1].islower() and word not in SUSPENDED:
+            text = text[:-1] + part
+        else:
+            text = f"{text} {part}"
+    return clean_inline(text)
+
+
+def clean_inline(text: str) -> str:
+    text = AUTOLINK.sub(r"\1", text)
+    text = LINK.sub(_link_text, text)
+    text = EMPHASIS.sub(r"\2", text)
+    text = re.sub(r"(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)", "", text)  # unpaired emphasis marks
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _link_text(m: re.Match[str]) -> str:
+    label, url = m.group(1).strip(), m.group(2).strip()
+    if not url or url.startswith("#") or not label:
+        return label or url
+    bare = re.sub(r"^https?://(www\.)?", "", url).rstrip("/").lower()
+    return label if bare == label.lower().rstrip("/") else f"{label} ({url})"
+
+
+def looks_like_heading(line: str) -> bool:
+    if len(line) > 90 or line[:1] in "(«\"'[-–=":
+        return False
+    if CHAPTER.match(line) or DATE_LEAD.match(line):
+        return True
+    num = NUMBERED.match(line)
+    multi_level = bool(num and "." in num.group(1).strip("."))
+    if line.endswith(PUNCT_END) and not (
+        multi_level and line.endswith((":", ".")) and len(line.split()) <= 8
+    ):
+        return False
+    if num:
+        return len(num.group(2).split()) <= 12
+    if "," in line:
+        return False
+    first = line[0]
+    words = line.split()
+    return (first.isupper() or first.isdigit()) and 1 <= len(words) <= 10
+
+
+def is_numbered_heading(line: str) -> bool:
+    """Numbered or dated headings are headings even in a run ("3. DET REGIONALE … / 3.1 …")."""
+    if CHAPTER.match(line):
+        return True
+    num = NUMBERED.match(line)
+    if not num:
+        return False
+    multi_level = "." in num.group(1).strip(".")
+    return multi_level or num.group(2).isupper() or bool(DATE_LEAD.match(line))
+
+
+def heading_text(line: str) -> str:
+    line = re.sub(
+        r"^(Kapittel\s+\d+(?:\.\d+)*)(?=[A-ZÆØÅ])", r"\1 ", line
+    )  # "Kapittel 2.4Oppgaver"
+    line = clean_inline(line)
+    letters = [c for c in line if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+        lowered = line.lower()
+        first = next((i for i, c in enumerate(lowered) if c.isalpha()), 0)
+        line = lowered[:first] + lowered[first : first + 1].upper() + lowered[first + 1 :]
+    return line
+
+
+def heading_level(line: str) -> int:
+    if CHAPTER.match(line):
+        return 1
+    num = NUMBERED.match(line)
+    if num and not DATE_LEAD.match(line):
+        return len([p for p in num.group(1).split(".") if p])
+    return 9  # an unnumbered sub-heading sits under the current numbered one
+
+
+def norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip(" .:")
+
+
+def norm_digits(text: str) -> str:
+    """For running headers and footers: "side 3 av 10" and "side 4 av 10" are one line."""
+    return re.sub(r"\d+", "#", norm(text))
