@@ -15,6 +15,7 @@ Named steps:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,27 +27,69 @@ from lhl.text import STOPWORDS, normalize, sentences, stem, tokens
 PASSAGES_CONSIDERED = 5
 MAX_ANSWER_CHARS = 320
 DEFAULT_IDF = 3.0  # a question term the index has never seen: rare, so it counts
+PARTIAL_MATCH = 0.6  # credit for a question term found only inside a compound
+LOCAL_FLOOR = 0.5  # added to a term's idf among the candidate sentences
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What is measured of one candidate sentence."""
+
+    own: float  # weighted share of the question's terms in the sentence
+    plain: float  # unweighted share of the question's terms in the sentence
+    bigram: float  # share of the question's adjacent term pairs found as a phrase
+    context: float  # weighted share in the section heading and title
+    near: float  # best neighbouring sentence's weighted share
+    rank: float  # retrieval rank of the passage (0 = first)
+    other_doc: float  # 1 when the passage is from another document than the first one
+    type_evidence: float  # TYPE_EVIDENCE for holding, or lacking, the asked-for kind
+    novelty: float  # share of the sentence's words the question does not have
+    pronoun_start: float  # 1 when it opens with "Han", "Dette" … (leans on the previous one)
+    length: float  # characters / 100
+    too_long: float  # characters beyond 250, / 100
+    too_short: float  # 1 when under 25 characters
 
 
 @dataclass(frozen=True)
 class Weights:
-    """How much each signal counts in a sentence's score (tuned on NorQuAD validation)."""
+    """How much each feature counts in a sentence's score. Fitted on NorQuAD validation
+    (conditional logit over each question's candidate sentences, see eval/norquad.py)."""
 
-    own: float = 1.0  # idf share of question terms in the sentence
-    partial: float = 0.6  # credit for a term found only inside a compound
-    bigram: float = 0.25  # share of the question's adjacent term pairs found as a phrase
-    near: float = 0.25  # best neighbour's term share
-    context: float = 0.15  # term share of the section heading and title
-    rank: float = 0.06  # per place down the retrieval ranking
-    type_fit: float = 0.3  # the sentence holds the kind of answer asked for
-    type_miss: float = 0.15  # … and the penalty when it does not
-    long_after: int = 250  # characters
-    long_penalty: float = 0.002  # per character beyond long_after
-    short_below: int = 25
-    short_penalty: float = 0.15
+    own: float = 1.0
+    plain: float = 0.0
+    bigram: float = 0.25
+    context: float = 0.15
+    near: float = 0.0
+    rank: float = -0.1
+    other_doc: float = 0.0
+    type_evidence: float = 0.1
+    novelty: float = 0.0
+    pronoun_start: float = 0.0
+    length: float = 0.0
+    too_long: float = -0.2
+    too_short: float = -0.15
+
+    def score(self, f: Features) -> float:
+        return sum(getattr(self, name) * getattr(f, name) for name in Features.__slots__)
 
 
 WEIGHTS = Weights()
+
+# How much holding (or lacking) the asked-for kind of answer says about a sentence, per
+# question type: log-likelihood ratios of answer sentences vs other candidate sentences,
+# measured on NorQuAD validation (a missing number all but rules a sentence out for
+# "hvor mange"; a capitalised word says little in news text full of names).
+TYPE_EVIDENCE: dict[str, tuple[float, float]] = {
+    "antall": (0.5, 2.4),
+    "dato": (0.7, 1.5),
+    "definisjon": (0.5, 0.6),
+    "hvem": (0.3, 1.1),
+    "hvor": (0.3, 1.2),
+    "hvordan": (0.2, 0.3),
+    "hvorfor": (1.5, 1.7),
+    "liste": (0.1, 0.5),
+    "navn": (0.1, 0.3),
+}
 
 # Refusal thresholds.
 MIN_COVERAGE = 0.34  # share of the question's idf the evidence window must cover
@@ -60,6 +103,7 @@ class Candidate:
     score: float
     coverage: float  # idf share of question terms in the sentence, its neighbours and heading
     fits_type: bool = False
+    features: Features | None = None
 
 
 # -- what a sentence holds ------------------------------------------------------------------
@@ -90,6 +134,9 @@ _HOW = re.compile(r"\b(ved å|gjennom|ved hjelp av|slik|med|ved|som|etter)\b")
 _DEFINITION = re.compile(r"\b(er|var|betyr|innebærer|handler om|går ut på|består av|defineres|"
                          r"kalles|kalt|omtales)\b")
 _LIST = re.compile(r",|\bog\b|^•|:")
+_PRONOUN_START = re.compile(
+    r"^[«\"–-]?\s*(han|hun|ho|de|dei|den|det|dette|denne|disse|desse|hans|hennes|deres)\b", re.I
+)
 _ANAPHORIC_START = re.compile(
     r"^[«\"–-]?\s*(dette|det|den|denne|disse|de|han|hun|ho|dei|der|da|derfor|slik|så|"
     r"grunnen|årsaken|bakgrunnen|her|dermed|også|i tillegg|blant annet)\b",
@@ -167,13 +214,17 @@ def _match(term: str, stems: set[str], stem_list: Sequence[str]) -> float:
     if len(term) >= 4:
         for s in stem_list:
             if len(s) >= 4 and (term in s or (len(s) >= 5 and s in term)):
-                return WEIGHTS.partial
+                return PARTIAL_MATCH
     return 0.0
 
 
-def _share(weights: Mapping[str, float], total: float, stem_list: Sequence[str]) -> float:
-    stems = set(stem_list)
-    return sum(w * _match(t, stems, stem_list) for t, w in weights.items()) / total
+def _matches(terms: Sequence[str], stems: set[str], stem_list: Sequence[str]) -> dict[str, float]:
+    out = {}
+    for t in terms:
+        v = _match(t, stems, stem_list)
+        if v:
+            out[t] = v
+    return out
 
 
 def _bigram_share(q: QuestionAnalysis, stem_list: Sequence[str]) -> float:
@@ -186,34 +237,72 @@ def _bigram_share(q: QuestionAnalysis, stem_list: Sequence[str]) -> float:
 def candidates(
     q: QuestionAnalysis, passages: Sequence[Passage], idf: Mapping[str, float]
 ) -> list[Candidate]:
-    w = WEIGHTS
-    weights = {t: idf.get(t, DEFAULT_IDF) for t in q.terms}
-    total = sum(weights.values()) or 1.0
-    out: list[Candidate] = []
+    """Every sentence of the top passages, best first.
+
+    A term's weight is its corpus idf times its idf among the candidate sentences: the
+    article's topic ("Warholm" in every sentence) tells sentences apart less than the word
+    only one sentence shares with the question ("gjennombrudd")."""
+    units: list[tuple[int, int, str, list[str]]] = []  # passage, sentence, text, stems
+    seen: set[str] = set()
     for pi, passage in enumerate(passages[:PASSAGES_CONSIDERED]):
-        sents = sentences(passage.chunk.text)
-        stem_lists = [_stems(s) for s in sents]
-        shares = [_share(weights, total, sl) for sl in stem_lists]
-        context_stems = _stems(f"{passage.chunk.section} {passage.chunk.title}")
-        context = _share(weights, total, context_stems)
-        for si, sent in enumerate(sents):
-            near = max((shares[j] for j in (si - 1, si + 1) if 0 <= j < len(sents)), default=0.0)
-            score = w.own * shares[si] + w.bigram * _bigram_share(q, stem_lists[si])
-            score += w.near * near + w.context * context - w.rank * pi
-            fit = fits_type(q, sent)
-            if fit is True:
-                score += w.type_fit
-            elif fit is False:
-                score -= w.type_miss
-            score -= w.long_penalty * max(0, len(sent) - w.long_after)
-            if len(sent) < w.short_below:
-                score -= w.short_penalty
-            window = set(stem_lists[si]) | set(context_stems)
-            for j in (si - 1, si + 1):
-                if 0 <= j < len(sents):
-                    window |= set(stem_lists[j])
-            coverage = _share(weights, total, sorted(window))
-            out.append(Candidate(pi, si, sent, score, coverage, fit is True))
+        for si, sent in enumerate(sentences(passage.chunk.text)):
+            key = normalize(sent)
+            if key in seen:  # the same sentence in two overlapping chunks counts once
+                continue
+            seen.add(key)
+            units.append((pi, si, sent, _stems(sent)))
+    if not units:
+        return []
+    matches = [_matches(q.terms, set(u[3]), u[3]) for u in units]
+    n = len(units)
+    weights: dict[str, float] = {}
+    for t in q.terms:
+        df = sum(1 for m in matches if m.get(t))
+        weights[t] = idf.get(t, DEFAULT_IDF) * (LOCAL_FLOOR + math.log((n + 1) / (df + 0.5)))
+    total = sum(weights.values()) or 1.0
+    corpus_total = sum(idf.get(t, DEFAULT_IDF) for t in q.terms) or 1.0
+    n_terms = len(q.terms) or 1
+
+    def share(m: Mapping[str, float]) -> float:
+        return sum(weights[t] * v for t, v in m.items()) / total
+
+    by_pos = {(u[0], u[1]): i for i, u in enumerate(units)}
+    contexts: dict[int, dict[str, float]] = {}
+    first_doc = passages[0].chunk.doc_id
+    out: list[Candidate] = []
+    for i, (pi, si, sent, stem_list) in enumerate(units):
+        if pi not in contexts:
+            chunk = passages[pi].chunk
+            ctx_stems = _stems(f"{chunk.section} {chunk.title}")
+            contexts[pi] = _matches(q.terms, set(ctx_stems), ctx_stems)
+        neighbours = [by_pos.get((pi, sj)) for sj in (si - 1, si + 1)]
+        fit = fits_type(q, sent)
+        bonus, penalty = TYPE_EVIDENCE.get(q.qtype, (0.0, 0.0))
+        novel = [t for t in stem_list if t not in matches[i]]
+        features = Features(
+            own=share(matches[i]),
+            plain=sum(matches[i].values()) / n_terms,
+            bigram=_bigram_share(q, stem_list),
+            context=share(contexts[pi]),
+            near=max((share(matches[j]) for j in neighbours if j is not None), default=0.0),
+            rank=float(pi),
+            other_doc=float(passages[pi].chunk.doc_id != first_doc),
+            type_evidence=0.0 if fit is None else (bonus if fit else -penalty),
+            novelty=len(novel) / (len(stem_list) or 1),
+            pronoun_start=float(bool(_PRONOUN_START.search(sent))),
+            length=len(sent) / 100,
+            too_long=max(0, len(sent) - 250) / 100,
+            too_short=float(len(sent) < 25),
+        )
+        window = dict(contexts[pi])
+        for j in [i, *neighbours]:
+            if j is not None:
+                for t, v in matches[j].items():
+                    window[t] = max(window.get(t, 0.0), v)
+        coverage = sum(idf.get(t, DEFAULT_IDF) * v for t, v in window.items()) / corpus_total
+        out.append(
+            Candidate(pi, si, sent, WEIGHTS.score(features), coverage, fit is True, features)
+        )
     out.sort(key=lambda c: -c.score)
     return out
 

@@ -34,6 +34,7 @@ INGEST_THREADS = 2
 METRIC_DEPTH = 30  # chunks per ranking when locating the gold passage
 MRR_AT = 10  # passages
 CORPUS_FORMAT = "1"  # bump when passage_file_text() changes
+KEEP_CACHES = 2
 # The same article twice, one sentence moved (see the benchmark README): either one counts.
 EQUIVALENT_PASSAGES = (frozenset({"norquad-p-e3a9a9399241", "norquad-p-5ca5f889d540"}),)
 
@@ -133,9 +134,14 @@ def build_index(settings: Settings, data_dir: Path, cache_root: Path | None = No
     if (target / "index" / "state.json").exists():
         return norquad_settings(settings, target / "index")
     cache_root.mkdir(parents=True, exist_ok=True)
+    previous = _latest_cache(cache_root, embedder.name)
     building = Path(tempfile.mkdtemp(prefix=".norquad-build-", dir=cache_root))
     try:
         write_corpus(load_passages(data_dir), building / "corpus")
+        if previous is not None:
+            # Vectors are stored by chunk content, so a new chunker version re-embeds only
+            # the chunks whose text changed.
+            shutil.copytree(previous, building / "index")
         # Chroma keeps absolute paths nowhere, so the finished folder can be moved into place.
         run_ingest(norquad_settings(settings, building / "index"), embedder, building / "corpus")
         try:
@@ -145,7 +151,30 @@ def build_index(settings: Settings, data_dir: Path, cache_root: Path | None = No
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
+    _prune(cache_root, keep=KEEP_CACHES)
     return norquad_settings(settings, target / "index")
+
+
+def _prune(cache_root: Path, keep: int) -> None:
+    """Superseded caches (~20 MB each) go, the newest `keep` stay."""
+    finished = sorted(cache_root.glob("norquad-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for folder in finished[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _latest_cache(cache_root: Path, embedder_name: str) -> Path | None:
+    """The index folder of the newest finished NorQuAD cache built with this embedder."""
+    from lhl.store import read_state
+
+    found = []
+    for folder in cache_root.glob("norquad-*"):
+        try:
+            state = read_state(folder / "index")
+        except (OSError, ValueError, KeyError):
+            continue
+        if state is not None and state.embedder == embedder_name:
+            found.append(((folder / "index" / "state.json").stat().st_mtime, folder / "index"))
+    return max(found)[1] if found else None
 
 
 # -- retrieval metrics -----------------------------------------------------------------------

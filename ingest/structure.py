@@ -125,8 +125,9 @@ def _drop_table_of_contents(blocks: list[RawBlock]) -> list[RawBlock]:
     listing = False  # inside the list right under a plain "Innhold" line
     for b in blocks:
         if skipping is not None:
-            if b.kind == "heading" and b.markdown and b.level <= skipping:
-                skipping = None
+            toc_like = b.kind in ("item", "heading") or (b.alone and len(b.text) <= 60)
+            if (b.kind == "heading" and b.markdown and b.level <= skipping) or not toc_like:
+                skipping = None  # the next chapter, or prose: "Innhold" was not a TOC after all
             else:
                 continue
         if listing:
