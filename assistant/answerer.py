@@ -25,7 +25,9 @@ from lhl.records import Passage
 from lhl.text import STOPWORDS, normalize, sentences, stem, tokens
 
 PASSAGES_CONSIDERED = 5
-MAX_ANSWER_CHARS = 320
+MAX_ANSWER_CHARS = 400  # two sentences together
+SHORT_SENTENCE = 60  # shorter than this, a best sentence gets its successor
+SECOND_MARGIN = 1.0
 DEFAULT_IDF = 3.0  # a question term the index has never seen: rare, so it counts
 PARTIAL_MATCH = 0.6  # credit for a question term found only inside a compound
 LOCAL_FLOOR = 0.5  # added to a term's idf among the candidate sentences
@@ -36,8 +38,10 @@ class Features:
     """What is measured of one candidate sentence."""
 
     own: float  # weighted share of the question's terms in the sentence
+    residual: float  # weighted share of the terms the heading and title do not already hold
     plain: float  # unweighted share of the question's terms in the sentence
     bigram: float  # share of the question's adjacent term pairs found as a phrase
+    figures: float  # share of the question's years and numbers found in the sentence
     context: float  # weighted share in the section heading and title
     near: float  # best neighbouring sentence's weighted share
     rank: float  # retrieval rank of the passage (0 = first)
@@ -56,8 +60,10 @@ class Weights:
     (conditional logit over each question's candidate sentences, see eval/norquad.py)."""
 
     own: float = 1.0
+    residual: float = 0.6
     plain: float = 0.0
     bigram: float = 0.25
+    figures: float = 0.0
     context: float = 0.15
     near: float = 0.0
     rank: float = -0.1
@@ -77,18 +83,18 @@ WEIGHTS = Weights()
 
 # How much holding (or lacking) the asked-for kind of answer says about a sentence, per
 # question type: log-likelihood ratios of answer sentences vs other candidate sentences,
-# measured on NorQuAD validation (a missing number all but rules a sentence out for
+# measured on NorQuAD validation and our known facts (a missing number all but rules a sentence out for
 # "hvor mange"; a capitalised word says little in news text full of names).
 TYPE_EVIDENCE: dict[str, tuple[float, float]] = {
-    "antall": (0.5, 2.4),
-    "dato": (0.7, 1.5),
-    "definisjon": (0.5, 0.6),
-    "hvem": (0.3, 1.1),
-    "hvor": (0.3, 1.2),
-    "hvordan": (0.2, 0.3),
-    "hvorfor": (1.5, 1.7),
-    "liste": (0.1, 0.5),
-    "navn": (0.1, 0.3),
+    "antall": (0.3, 2.6),
+    "dato": (0.6, 1.7),
+    "definisjon": (0.8, 0.3),
+    "hvem": (0.2, 0.9),
+    "hvor": (0.2, 0.8),
+    "hvordan": (0.1, 0.1),
+    "hvorfor": (0.9, 1.1),
+    "liste": (0.0, 0.5),
+    "navn": (0.2, 0.5),
 }
 
 # Refusal thresholds.
@@ -99,11 +105,40 @@ MIN_COVERAGE = 0.34  # share of the question's idf the evidence window must cove
 class Candidate:
     passage_index: int
     sentence_index: int
-    text: str
+    text: str  # the sentence (or table cell) as it stands in the passage
     score: float
     coverage: float  # idf share of question terms in the sentence, its neighbours and heading
     fits_type: bool = False
     features: Features | None = None
+    lead: str | None = None  # the table row's first cell, shown before a later cell
+    shown: str | None = None  # what the answer shows, when not the text (a table row)
+
+    @property
+    def answer_text(self) -> str:
+        if self.shown:
+            return self.shown
+        return f"{self.lead}; {self.text}" if self.lead else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """What an answer is cut from: a sentence, or one cell of a table row with the row's
+    first cell as its lead ("Navn: Nettverk for …; Når: Fra januar 2022")."""
+
+    text: str
+    lead: str | None = None
+
+
+_TABLE_ROW = re.compile(r"^[^:;\n]{1,80}: [^\n]+; [^:;\n]{1,80}: [^\n]+$")
+
+
+def units(text: str) -> list[Unit]:
+    """A passage's answer units. The loader renders a table row as "Header: cell; …", so a
+    row is split at its cells rather than at full stops inside them."""
+    if _TABLE_ROW.match(text.strip()):
+        cells = [c.strip() for c in text.strip().rstrip(".").split("; ") if c.strip()]
+        return [Unit(cells[0])] + [Unit(c, cells[0]) for c in cells[1:]]
+    return [Unit(s) for s in sentences(text)]
 
 
 # -- what a sentence holds ------------------------------------------------------------------
@@ -120,26 +155,39 @@ _DATE = re.compile(
     r"\b(mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag|i dag|i går|i morgen|i fjor|"
     r"i år|i natt|i kveld|i helgen|kvartal|våren|høsten|sommeren|vinteren|århundre|"
     r"\d+-tallet|tallet|tiåret|middelalderen|krigen|verdenskrig|etter|før|siden|da)\b|"
+    r"\b(første|neste|siste|hver|hvert|samme|forrige)\s+(dag|uke|måned|år|gang|sesong)\b|"
     r"\d{1,2}\.\d{1,2}\.\d{2,4}"
 )
+# Numbers that are dates, not quantities: years, "16. november", "08.04.2022".
+_DATE_NUMBER = re.compile(
+    rf"^(1[5-9]\d\d|20\d\d)$|^\d{{1,2}}\.?\s*({MONTHS})|^\d{{1,2}}\.\d{{1,2}}\.\d{{2,4}}"
+)
+_FREQUENCY = re.compile(
+    r"\b(daglig\w*|ukentlig\w*|månedlig\w*|årlig\w*|kvartalsvis|jevnlig\w*|hver|hvert|"
+    r"ganger?|gangen|stadig|sjelden|ofte|regelmessig\w*)\b"
+)
+_WEB_ADDRESS = re.compile(r"\b[\w-]+\.(no|com|org|net|eu|se|dk)\b")
 _CAPITAL = re.compile(r"\b[A-ZÆØÅ][\wæøåÆØÅ.-]*")
 _PLACE = re.compile(r"\b(i|på|fra|ved|til|utenfor|nær|mellom|nord|sør|øst|vest)\s+[A-ZÆØÅ]|"
-                    r"\b(nord|sør|øst|vest)(?:for|lige)?\b")
+                    r"\b(nord|sør|øst|vest)(?:for|lige)?\b|\b[\w-]+\.(no|com|org|net)\b")
 _WHY = re.compile(
     r"\b(for å|fordi|ettersom|siden|grunnet|på grunn av|pga|derfor|årsaken|grunnen|skyldes|"
     r"slik at|ble .* av|formål|formålet|hensikt|hensikten|målet|skal bidra|bidra til|for at|"
     r"som følge av|etter at|da)\b"
 )
 _HOW = re.compile(r"\b(ved å|gjennom|ved hjelp av|slik|med|ved|som|etter)\b")
-_DEFINITION = re.compile(r"\b(er|var|betyr|innebærer|handler om|går ut på|består av|defineres|"
-                         r"kalles|kalt|omtales)\b")
+# "X er et arrangement …": a copula with an article, or a defining verb.
+_DEFINITION = re.compile(r"\b(er|var|blir)\s+(en|et|ei|ein|eit|den|det|de|ett)\b|"
+                         r"\b(betyr|innebærer|handler om|går ut på|består av|defineres|"
+                         r"kalles|kalt|omtales|definert som|dreier seg om)\b")
 _LIST = re.compile(r",|\bog\b|^•|:")
 _PRONOUN_START = re.compile(
     r"^[«\"–-]?\s*(han|hun|ho|de|dei|den|det|dette|denne|disse|desse|hans|hennes|deres)\b", re.I
 )
 _ANAPHORIC_START = re.compile(
     r"^[«\"–-]?\s*(dette|det|den|denne|disse|de|han|hun|ho|dei|der|da|derfor|slik|så|"
-    r"grunnen|årsaken|bakgrunnen|her|dermed|også|i tillegg|blant annet)\b",
+    r"grunnen|årsaken|bakgrunnen|her|dermed|også|i tillegg|blant annet|sistnevnte|"
+    r"førstnevnte|resultatet)\b",
     re.I,
 )
 
@@ -164,13 +212,21 @@ def _novel_capitals(sentence: str, q: QuestionAnalysis) -> bool:
 
 
 def _novel_number(sentence: str, q: QuestionAnalysis) -> bool:
+    """A quantity the question does not hold; a date is not a quantity unless the question
+    asks how many years, and "hvor ofte" is answered by a frequency ("månedlig")."""
     s = normalize(sentence)
+    if "ofte" in q.question_tokens and _FREQUENCY.search(s):
+        return True
+    counts_years = "år" in q.question_tokens or "gammel" in q.question_tokens
     for m in _NUMBER.finditer(s):
         start = m.start()
         token = re.match(r"[\w.,]+", s[start:])
         word = token.group(0).strip(".,") if token else ""
-        if word and word not in q.question_tokens and word not in q.years and word not in q.numbers:
-            return True
+        if not word or word in q.question_tokens or word in q.years or word in q.numbers:
+            continue
+        if not counts_years and _DATE_NUMBER.match(s[start : start + 20]):
+            continue
+        return True
     return False
 
 
@@ -227,6 +283,21 @@ def _matches(terms: Sequence[str], stems: set[str], stem_list: Sequence[str]) ->
     return out
 
 
+def _residual_share(
+    weights: Mapping[str, float], found: Mapping[str, float], context: Mapping[str, float]
+) -> float:
+    rest = {t: w for t, w in weights.items() if context.get(t, 0.0) < 1.0}
+    total = sum(rest.values())
+    return sum(w * found.get(t, 0.0) for t, w in rest.items()) / total if total else 0.0
+
+
+def _figure_share(q: QuestionAnalysis, text: str) -> float:
+    figures = q.years + q.numbers
+    if not figures:
+        return 0.0
+    return sum(mentions(text, f) for f in figures) / len(figures)
+
+
 def _bigram_share(q: QuestionAnalysis, stem_list: Sequence[str]) -> float:
     if not q.bigrams:
         return 0.0
@@ -242,19 +313,22 @@ def candidates(
     A term's weight is its corpus idf times its idf among the candidate sentences: the
     article's topic ("Warholm" in every sentence) tells sentences apart less than the word
     only one sentence shares with the question ("gjennombrudd")."""
-    units: list[tuple[int, int, str, list[str]]] = []  # passage, sentence, text, stems
+    found: list[tuple[int, int, Unit, list[str]]] = []  # passage, position, unit, stems
+    full_texts: list[str] = []
     seen: set[str] = set()
     for pi, passage in enumerate(passages[:PASSAGES_CONSIDERED]):
-        for si, sent in enumerate(sentences(passage.chunk.text)):
-            key = normalize(sent)
+        for si, unit in enumerate(units(passage.chunk.text)):
+            full = f"{unit.lead} {unit.text}" if unit.lead else unit.text
+            key = normalize(full)
             if key in seen:  # the same sentence in two overlapping chunks counts once
                 continue
             seen.add(key)
-            units.append((pi, si, sent, _stems(sent)))
-    if not units:
+            found.append((pi, si, unit, _stems(full)))
+            full_texts.append(full)
+    if not found:
         return []
-    matches = [_matches(q.terms, set(u[3]), u[3]) for u in units]
-    n = len(units)
+    matches = [_matches(q.terms, set(u[3]), u[3]) for u in found]
+    n = len(found)
     weights: dict[str, float] = {}
     for t in q.terms:
         df = sum(1 for m in matches if m.get(t))
@@ -266,11 +340,12 @@ def candidates(
     def share(m: Mapping[str, float]) -> float:
         return sum(weights[t] * v for t, v in m.items()) / total
 
-    by_pos = {(u[0], u[1]): i for i, u in enumerate(units)}
+    by_pos = {(u[0], u[1]): i for i, u in enumerate(found)}
     contexts: dict[int, dict[str, float]] = {}
     first_doc = passages[0].chunk.doc_id
     out: list[Candidate] = []
-    for i, (pi, si, sent, stem_list) in enumerate(units):
+    for i, (pi, si, unit, stem_list) in enumerate(found):
+        sent = unit.text
         if pi not in contexts:
             chunk = passages[pi].chunk
             ctx_stems = _stems(f"{chunk.section} {chunk.title}")
@@ -281,8 +356,10 @@ def candidates(
         novel = [t for t in stem_list if t not in matches[i]]
         features = Features(
             own=share(matches[i]),
+            residual=_residual_share(weights, matches[i], contexts[pi]),
             plain=sum(matches[i].values()) / n_terms,
             bigram=_bigram_share(q, stem_list),
+            figures=_figure_share(q, full_texts[i]),
             context=share(contexts[pi]),
             near=max((share(matches[j]) for j in neighbours if j is not None), default=0.0),
             rank=float(pi),
@@ -301,7 +378,9 @@ def candidates(
                     window[t] = max(window.get(t, 0.0), v)
         coverage = sum(idf.get(t, DEFAULT_IDF) * v for t, v in window.items()) / corpus_total
         out.append(
-            Candidate(pi, si, sent, WEIGHTS.score(features), coverage, fit is True, features)
+            Candidate(
+                pi, si, sent, WEIGHTS.score(features), coverage, fit is True, features, unit.lead
+            )
         )
     out.sort(key=lambda c: -c.score)
     return out
@@ -315,9 +394,11 @@ def _evidence_text(passages: Sequence[Passage], best: Candidate) -> str:
 
 def _window_text(passages: Sequence[Passage], best: Candidate) -> str:
     chunk = passages[best.passage_index].chunk
-    sents = sentences(chunk.text)
+    around = units(chunk.text)
     lo, hi = max(0, best.sentence_index - 1), best.sentence_index + 2
-    return f"{chunk.title}\n{chunk.section}\n" + "\n".join(sents[lo:hi])
+    return f"{chunk.title}\n{chunk.section}\n{best.lead or ''}\n" + "\n".join(
+        u.text for u in around[lo:hi]
+    )
 
 
 def _name_found(name: str, text: str) -> bool:
@@ -374,23 +455,64 @@ def refusal_reason(
 def choose(
     q: QuestionAnalysis, passages: Sequence[Passage], ranked: Sequence[Candidate]
 ) -> list[Candidate]:
-    """The answer sentences: the best one, plus a neighbour when the best one introduces
-    what follows (ends with a colon, is very short) or when the next sentence continues it
-    ("Dette skyldes …") and carries the kind of answer the best one lacks."""
+    """The answer sentences, in reading order: the best one, plus one more when
+    - the best one introduces what follows (ends with a colon, or is very short): the next;
+    - it asks who or what name, and the best one's subject is a pronoun: the previous one,
+      which names it;
+    - the next sentence continues the best one ("Dette skyldes …") and holds the kind of
+      answer the best one lacks: the next;
+    - the runner-up scores within SECOND_MARGIN of the best: the runner-up (two readings
+      are about as likely; showing both is better than guessing)."""
     best = ranked[0]
-    chosen = [best]
-    sents = sentences(passages[best.passage_index].chunk.text)
+    around = units(passages[best.passage_index].chunk.text)
+    if len(around) > 1 and around[1].lead is not None:
+        return [_row_answer(best, ranked, around)]
+    sents = [u.text for u in around]
+    prev = best.sentence_index - 1
     nxt = best.sentence_index + 1
-    if nxt >= len(sents) or len(best.text) + len(sents[nxt]) > MAX_ANSWER_CHARS:
-        return chosen
-    following = sents[nxt]
-    intro = best.text.endswith(":") or len(best.text) < 60
-    continues = bool(_ANAPHORIC_START.search(following)) and not best.fits_type and bool(
-        fits_type(q, following)
+    extra: Candidate | None = None
+
+    def neighbour(i: int) -> Candidate:
+        return Candidate(
+            best.passage_index, i, sents[i], best.score, best.coverage, lead=around[i].lead
+        )
+
+    if nxt < len(sents) and (best.text.endswith(":") or len(best.text) < SHORT_SENTENCE):
+        extra = neighbour(nxt)
+    elif prev >= 0 and q.qtype in ("hvem", "navn") and _PRONOUN_START.search(best.text) and (
+        not best.fits_type
+    ):
+        extra = neighbour(prev)
+    elif (
+        nxt < len(sents)
+        and not best.fits_type
+        and _ANAPHORIC_START.search(sents[nxt])
+        and fits_type(q, sents[nxt]) is not False
+    ):
+        extra = neighbour(nxt)
+    elif len(ranked) > 1 and ranked[1].score >= best.score - SECOND_MARGIN:
+        extra = ranked[1]
+    if extra is None or len(best.answer_text) + len(extra.answer_text) > MAX_ANSWER_CHARS:
+        return [best]
+    pair = [best, extra]
+    if extra.passage_index == best.passage_index:
+        pair.sort(key=lambda c: c.sentence_index)
+    return pair
+
+
+def _row_answer(best: Candidate, ranked: Sequence[Candidate], cells: Sequence[Unit]) -> Candidate:
+    """A table row answers as a whole when it is short; a long one by its first cell and
+    its two best cells, in row order ("Navn: …; Målgruppe: …; Når: …")."""
+    if sum(len(c.text) + 2 for c in cells) <= MAX_ANSWER_CHARS:
+        keep = set(range(len(cells)))
+    else:
+        same_row = [c.sentence_index for c in ranked if c.passage_index == best.passage_index]
+        keep = {0, *same_row[:2]}
+    shown = "; ".join(cells[i].text for i in sorted(keep)) + "."
+    return Candidate(
+        best.passage_index, best.sentence_index, best.text, best.score, best.coverage,
+        best.fits_type, best.features, best.lead, shown,
     )
-    if intro or continues or (q.qtype == "liste" and not _LIST.search(best.text)):
-        chosen.append(Candidate(best.passage_index, nxt, following, best.score, best.coverage))
-    return chosen
 
 
-__all__ = ["Candidate", "Weights", "WEIGHTS", "candidates", "choose", "fits_type", "refusal_reason"]
+__all__ = ["Candidate", "Unit", "units", "Weights", "WEIGHTS", "candidates", "choose", "fits_type", "refusal_reason"]

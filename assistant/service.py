@@ -147,7 +147,7 @@ class Assistant:
                         len(citations) + 1, passages[cand.passage_index], highlight=cand.text
                     )
                 )
-            parts.append(cand.text)
+            parts.append(cand.answer_text)
         n = by_passage[chosen[0].passage_index]
         text = " ".join(parts)
         text = text.rstrip()

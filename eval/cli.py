@@ -8,6 +8,7 @@ lhl eval diff OLD NEW [--tolerance X] [--latency-tolerance R]
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from collections import Counter
 from datetime import datetime
@@ -200,7 +201,17 @@ def run_norquad_command(args: argparse.Namespace, settings: Settings) -> int:
         ) from exc
     if args.mode == "generative" and not settings.generative:
         raise EvalUsageError("Generativ modus krever LHL_LLM_BASE_URL og LHL_LLM_MODEL.")
-    report = run_norquad(settings, data, args.split, out_dir=None, limit=args.limit, mode=args.mode)
+    print(
+        f"NorQuAD {args.split}: bygger eller gjenbruker en midlertidig indeks (første gang tar "
+        "det noen minutter); hovedindeksen røres ikke.",
+        file=sys.stderr,
+    )
+    extra: dict[str, Any] = {}
+    if "on_result" in inspect.signature(run_norquad).parameters:
+        extra["on_result"] = _progress(args.limit)
+    report = run_norquad(
+        settings, data, args.split, out_dir=None, limit=args.limit, mode=args.mode, **extra
+    )
     report.setdefault("meta", {})["created"] = (
         datetime.now().astimezone().isoformat(timespec="seconds")
     )
@@ -270,17 +281,17 @@ def _answer_modes(results: list[Result]) -> str:
     return ", ".join(f"{mode} {n}" for mode, n in counts.most_common())
 
 
-def _progress(total: int) -> Any:
+def _progress(total: int | None) -> Any:
+    """A counter on stderr when it is a terminal (total None: not known in advance)."""
     if not sys.stderr.isatty():
         return None
-
     done = 0
 
     def show(result: Result) -> None:
         nonlocal done
         done += 1
-        sys.stderr.write(f"\rSpørsmål {done}/{total}")
-        if done >= total:
+        sys.stderr.write(f"\rSpørsmål {done}" + (f"/{total}" if total else ""))
+        if total and done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()
 

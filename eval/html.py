@@ -123,10 +123,13 @@ def render_cards(report: dict[str, Any]) -> str:
             + (f'<span class="detail">{_e(detail)}</span>' if detail else "")
             + f'<span class="help">{_e(help_text)}</span></li>'
         )
-    counts = (
-        f"{s.get('questions', 0)} spørsmål: {s.get('answerable', 0)} besvarbare og "
-        f"{s.get('unanswerable', 0)} som dokumentene ikke svarer på."
-    )
+    counts = f"{s.get('questions', 0)} spørsmål"
+    if s.get("unanswerable"):
+        counts += (
+            f": {s.get('answerable', 0)} besvarbare og {s['unanswerable']} som dokumentene "
+            "ikke svarer på"
+        )
+    counts += "."
     if s.get("errors"):
         counts += f" {s['errors']} spørsmål fikk feil fra tjenesten (telles som ikke bestått)."
     return f'<p>{_e(counts)}</p><ul class="cards">{"".join(items)}</ul>'

@@ -47,8 +47,8 @@ td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: t
 .results col.c-verdict { width: 13%; } .results col.c-question { width: 21%; }
 .results col.c-expected { width: 17%; } .results col.c-answer { width: 23%; }
 .results col.c-sources { width: 20%; } .results col.c-time { width: 6%; }
-.results tr.fail > td:first-child { border-left: 5px solid var(--bad); }
-.results tr.pass > td:first-child { border-left: 5px solid var(--ok); }
+.results tr.fail > td:first-child { box-shadow: inset 5px 0 0 var(--bad); padding-left: .8rem; }
+.results tr.pass > td:first-child { box-shadow: inset 5px 0 0 var(--ok); padding-left: .8rem; }
 .status { display: inline-block; font-weight: 700; padding: .05rem .45rem; border-radius: 4px;
   white-space: nowrap; }
 .status.fail { color: var(--bad); background: var(--bad-bg); }

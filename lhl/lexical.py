@@ -1,4 +1,10 @@
-"""BM25 over stemmed Norwegian terms. Chroma's local mode has no sparse index, so this is ours."""
+"""BM25 over stemmed Norwegian terms. Chroma's local mode has no sparse index, so this is ours.
+
+Norwegian writes compounds as one word ("følgeevaluering", "kommunikasjonsgruppa"), so a query
+term also matches, at a discount, the indexed compounds it ends ("evaluering" →
+"følgeevaluering"), and a query compound the index does not know is looked up by its parts
+("tiltakspakken" → "tiltak" + "pakk").
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,11 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from lhl.text import terms
+
+MIN_PART = 4  # shortest compound part we trust ("rad" in "radar" is not a part)
+LINKS = ("", "s", "e")  # Norwegian compound joints: "kommunikasjon|s|gruppe"
+COMPOUND_WEIGHT = 0.5  # a compound match counts half a direct one
+MAX_COMPOUNDS = 12  # compounds per query term, most frequent first
 
 
 class LexicalIndex:
@@ -24,16 +35,62 @@ class LexicalIndex:
             t: math.log(1 + (self.size - len(p) + 0.5) / (len(p) + 0.5))
             for t, p in self.postings.items()
         }
+        self._compounds = self._compounds_by_head()
+
+    def _compounds_by_head(self) -> dict[str, list[str]]:
+        """Indexed compounds by the indexed word they end with."""
+        by_head: dict[str, list[str]] = defaultdict(list)
+        for term in self.postings:
+            if term[0].isdigit():
+                continue
+            for cut in range(MIN_PART, len(term) - MIN_PART + 1):
+                head = term[cut:]
+                if head in self.postings and any(
+                    term[:cut].endswith(link) and len(term[:cut]) - len(link) >= MIN_PART - 1
+                    for link in LINKS
+                ):
+                    by_head[head].append(term)
+                    break  # the longest head is the compound's head
+        return {
+            h: sorted(ts, key=lambda t: -len(self.postings[t]))[:MAX_COMPOUNDS]
+            for h, ts in by_head.items()
+        }
+
+    def parts(self, term: str) -> list[str]:
+        """An unknown compound's indexed parts: the longest indexed head and, when indexed,
+        the rest ("tiltakspakk" → ["pakk", "tiltak"])."""
+        for cut in range(MIN_PART - 1, len(term) - MIN_PART + 1):
+            head = term[cut:]
+            if head in self.postings:
+                out = [head]
+                for link in LINKS:
+                    modifier = term[:cut]
+                    if link and modifier.endswith(link):
+                        modifier = modifier[: -len(link)]
+                    if len(modifier) >= MIN_PART - 1 and modifier in self.postings:
+                        out.append(modifier)
+                        break
+                return out
+        return []
+
+    def expand(self, term: str) -> list[tuple[str, float]]:
+        """The indexed terms a query term stands for, with their weights."""
+        if term in self.postings:
+            return [(term, 1.0)] + [(c, COMPOUND_WEIGHT) for c in self._compounds.get(term, ())]
+        return [(p, COMPOUND_WEIGHT) for p in self.parts(term)]
 
     def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
         """Top-k (document position, BM25 score); query terms are stemmed like the documents."""
         scores: dict[int, float] = defaultdict(float)
-        for term in set(terms(query)):
-            postings = self.postings.get(term)
-            if not postings:
-                continue
-            idf = self.idf[term]
-            for i, tf in postings:
-                norm = self.k1 * (1 - self.b + self.b * self.lengths[i] / self.avg_len)
-                scores[i] += idf * tf * (self.k1 + 1) / (tf + norm)
+        for qterm in set(terms(query)):
+            best: dict[int, float] = {}
+            for term, weight in self.expand(qterm):
+                idf = self.idf[term] * weight
+                for i, tf in self.postings[term]:
+                    norm = self.k1 * (1 - self.b + self.b * self.lengths[i] / self.avg_len)
+                    s = idf * tf * (self.k1 + 1) / (tf + norm)
+                    if s > best.get(i, 0.0):  # a document counts a query term once
+                        best[i] = s
+            for i, s in best.items():
+                scores[i] += s
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]

