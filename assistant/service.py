@@ -122,9 +122,11 @@ class Assistant:
     def _extractive(self, question: str, resolved: str, passages: list[Passage]) -> Answer:
         q = analyse(resolved)
         index = self.index
-        ranked = answerer.candidates(q, passages, index.lexical.idf)
+        ranked, reason = answerer.constrain(
+            q, passages, answerer.candidates(q, passages, index.lexical.idf)
+        )
         best = ranked[0] if ranked else None
-        reason = answerer.refusal_reason(q, passages, best)
+        reason = reason or answerer.refusal_reason(q, passages, best)
         base = dict(
             question=question,
             resolved_question=resolved if resolved != question else None,

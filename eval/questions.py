@@ -44,7 +44,7 @@ def _where(path: Path, lineno: int | None = None) -> str:
 
 
 def _fail(path: Path, lineno: int | None, problem: str) -> QuestionFileError:
-    return QuestionFileError(f"Feil i spørsmålsfilen {_where(path, lineno)}: {problem}")
+    return QuestionFileError(f"Spørsmålsfilen {_where(path, lineno)}: {problem}")
 
 
 def _text(raw: dict[str, Any], key: str, path: Path, lineno: int, *, required: bool) -> str | None:

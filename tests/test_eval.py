@@ -138,7 +138,7 @@ def test_cli_reports_a_malformed_file_in_norwegian(
     )
     assert main(["eval", "--questions", str(path), "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    assert "Feil i spørsmålsfilen" in err and f"{path}, linje 2" in err
+    assert "Feil: Spørsmålsfilen" in err and f"{path}, linje 2" in err
     assert "Traceback" not in err and not (tmp_path / "r").exists()
 
 
