@@ -35,9 +35,19 @@ def is_followup(question: str, history: Sequence[Turn]) -> bool:
     return bool(
         _ELLIPTIC_START.search(question)
         or _RELATIVE_YEAR.search(question)
-        or (set(words) & _ANAPHORA and len(content) <= 3)
+        or (_has_pronoun(words) and len(content) <= 3)
         or len(content) <= 1
     )
+
+
+def _has_pronoun(words: list[str]) -> bool:
+    """An anaphoric word standing alone ("hva gjør de?"), not a determiner ("det nasjonale")."""
+    for i, word in enumerate(words):
+        if word in _ANAPHORA:
+            following = words[i + 1] if i + 1 < len(words) else None
+            if following is None or following in STOPWORDS:
+                return True
+    return False
 
 
 def resolve(question: str, history: Sequence[Turn]) -> str:
@@ -73,7 +83,7 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
     missing = [
         w for w in re.findall(r"[\wæøåÆØÅ-]+", previous)
         if w.lower() not in have and w.lower() not in _QUESTION_WORDS
-        and not re.fullmatch(r"(19|20)\d\d", w)
+        and not (rel and re.fullmatch(r"(19|20)\d\d", w))
     ]
     if missing:
         resolved = f"{resolved.rstrip('?. ')} ({' '.join(missing)})?"

@@ -126,7 +126,7 @@ class Assistant:
             q, passages, answerer.candidates(q, passages, index.lexical.idf)
         )
         best = ranked[0] if ranked else None
-        reason = reason or answerer.refusal_reason(q, passages, best)
+        reason = reason or answerer.refusal_reason(q, passages, best, index.lexical.idf)
         base = dict(
             question=question,
             resolved_question=resolved if resolved != question else None,

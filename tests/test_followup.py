@@ -1,0 +1,50 @@
+"""Follow-up completion from the conversation (assistant/followup.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.followup import is_followup, resolve
+from lhl.records import Turn
+
+PRIZE = [Turn("user", "Hvem vant Leve hele livet-prisen i 2022?"), Turn("assistant", "Melhus [1].")]
+REGIONAL = [Turn("user", "Hvem sitter i det regionale støtteapparatet?"), Turn("assistant", "…")]
+
+
+def test_relative_year_is_resolved_against_the_previous_question() -> None:
+    assert resolve("Og hvem vant året før?", PRIZE) == "Hvem vant Leve hele livet-prisen i 2021?"
+    assert "2023" in resolve("Og året etter?", PRIZE)
+
+
+def test_what_about_replaces_the_year_or_appends_the_topic() -> None:
+    assert resolve("Hva med 2021?", PRIZE) == "Hvem vant Leve hele livet-prisen i 2021?"
+    assert resolve("Hva med Trøndelag?", REGIONAL).endswith("Trøndelag?")
+
+
+def test_same_inflection_word_is_swapped() -> None:
+    resolved = resolve("Og i det nasjonale?", REGIONAL)
+    assert resolved == "Hvem sitter i det nasjonale støtteapparatet?"
+
+
+def test_short_followup_keeps_the_previous_topic_and_year() -> None:
+    resolved = resolve("Hvor mange ble nominert?", PRIZE)
+    assert resolved.startswith("Hvor mange ble nominert")
+    assert "2022" in resolved and "prisen" in resolved
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hvem består det nasjonale støtteapparatet av?",  # "det" as a determiner
+        "Hva er fase 3 i reformen?",
+        "Hvor mange abonnenter hadde nyhetsbrevet ved utgangen av 2022?",
+    ],
+)
+def test_a_question_that_stands_alone_is_unchanged(question: str) -> None:
+    history = [Turn("user", "Hva koster en pizza i Roma?"), Turn("assistant", "…")]
+    assert not is_followup(question, history)
+    assert resolve(question, history) == question
+
+
+def test_without_history_nothing_changes() -> None:
+    assert resolve("Og året før?", []) == "Og året før?"
