@@ -1,16 +1,21 @@
-"""The extractive answerer: picks the sentence (sometimes two) that answers the question from
-the top passages, or refuses when the evidence does not cover the question.
+"""The extractive answerer: picks the sentences that answer the question from the top
+passages, or refuses when the evidence does not cover the question.
 
 Named steps:
-- `candidates()` scores every sentence of the top passages: question terms it shares
-  (idf-weighted, stemmed, compounds matched in part), phrase matches, terms in the
-  neighbouring sentences and the section heading, whether it holds the kind of answer the
-  question asks for (a number, a date, a name …) that the question does not already hold,
-  and the rank of its passage.
-- `refusal_reason()` decides whether the best candidate's evidence covers the question: a
-  year, number or name the question asks about must be there, and so must enough of its terms.
-- `choose()` picks the answer sentences: the best one, and a neighbour when the best one is
-  an introduction, or when the neighbour carries the answer the best one lacks.
+- `candidates()` scores every sentence (or table cell) of the top passages on a few
+  features: the question's terms it shares (weighted by corpus idf and by how rare they are
+  among the candidates; stemmed, compounds matched in part), phrase matches, the terms of its
+  heading, whether it holds the kind of answer asked for (a number, a date, a name …), and
+  the rank of its passage. `Weights` says how much each counts.
+- `constrain()` keeps the candidates that meet the question's hard constraints (a year or
+  number it asks about, the counted noun of "hvor mange X"); none close to the best → refuse.
+- `refusal_reason()` refuses when a name or an asked-for attribute is nowhere in the
+  documents, or too little of the question is covered.
+- `choose()` picks the answer: the best sentence, its neighbour when the best one leans on
+  it, and runners-up that score nearly as well, while the answer stays short.
+
+Weights and thresholds were tuned on NorQuAD validation and our known facts, never on the
+NorQuAD test split (eval/norquad.py, scripts/norquad_eval.py).
 """
 
 from __future__ import annotations
@@ -25,9 +30,14 @@ from lhl.records import Passage
 from lhl.text import STOPWORDS, normalize, sentences, stem, tokens
 
 PASSAGES_CONSIDERED = 5
+# The answer: the best sentence, maybe a neighbour it leans on, and runners-up.
 MAX_ANSWER_CHARS = 400  # two sentences together
+SHORT_ANSWER_CHARS = 300  # a third sentence only while the answer stays this short
+MAX_SENTENCES = 3
 SHORT_SENTENCE = 60  # shorter than this, a best sentence gets its successor
-SECOND_MARGIN = 1.0
+SECOND_MARGIN = 1.0  # a runner-up of the same document within this of the best is shown
+OTHER_DOCUMENT_MARGIN = 0.3  # … and one from another document only within this
+RUNNERS_UP = 3  # how far down the ranking runners-up may come from
 DEFAULT_IDF = 3.0  # a question term the index has never seen: rare, so it counts
 PARTIAL_MATCH = 0.6  # credit for a question term found only inside a compound
 LOCAL_FLOOR = 0.5  # added to a term's idf among the candidate sentences
@@ -43,35 +53,27 @@ class Features:
     bigram: float  # share of the question's adjacent term pairs found as a phrase
     figures: float  # share of the question's years and numbers found in the sentence
     context: float  # weighted share in the section heading and title
-    near: float  # best neighbouring sentence's weighted share
     rank: float  # retrieval rank of the passage (0 = first)
-    other_doc: float  # 1 when the passage is from another document than the first one
     type_evidence: float  # TYPE_EVIDENCE for holding, or lacking, the asked-for kind
-    novelty: float  # share of the sentence's words the question does not have
-    pronoun_start: float  # 1 when it opens with "Han", "Dette" … (leans on the previous one)
-    length: float  # characters / 100
+    opening: float  # 1 for a document's first sentence (an encyclopedia's catch-all definition)
     too_long: float  # characters beyond 250, / 100
     too_short: float  # 1 when under 25 characters
 
 
 @dataclass(frozen=True)
 class Weights:
-    """How much each feature counts in a sentence's score. Fitted on NorQuAD validation
-    (conditional logit over each question's candidate sentences, see eval/norquad.py)."""
+    """How much each feature counts in a sentence's score (coordinate search on NorQuAD
+    validation and the known facts)."""
 
     own: float = 0.5
     residual: float = 0.6
-    plain: float = 0.3
-    bigram: float = 0.125
+    plain: float = 0.45
+    bigram: float = 0.225
     figures: float = 0.2
-    context: float = 0.35
-    near: float = 0.0
+    context: float = 0.525
     rank: float = -0.1
-    other_doc: float = 0.0
     type_evidence: float = 0.2
-    novelty: float = 0.0
-    pronoun_start: float = 0.0
-    length: float = 0.0
+    opening: float = -0.4
     too_long: float = -0.2
     too_short: float = -0.05
 
@@ -83,8 +85,8 @@ WEIGHTS = Weights()
 
 # How much holding (or lacking) the asked-for kind of answer says about a sentence, per
 # question type: log-likelihood ratios of answer sentences vs other candidate sentences,
-# measured on NorQuAD validation and our known facts (a missing number all but rules a sentence out for
-# "hvor mange"; a capitalised word says little in news text full of names).
+# measured on NorQuAD validation and our known facts (a missing number all but rules a
+# sentence out for "hvor mange"; a capitalised word says little in news text full of names).
 TYPE_EVIDENCE: dict[str, tuple[float, float]] = {
     "antall": (0.3, 2.6),
     "dato": (0.6, 1.7),
@@ -98,8 +100,10 @@ TYPE_EVIDENCE: dict[str, tuple[float, float]] = {
 }
 
 # Refusal thresholds.
-MIN_COVERAGE = 0.34  # share of the question's idf the evidence window must cover
-CONSTRAINED_DEPTH = 5  # how far down the ranking an answer meeting the constraints may be
+MIN_COVERAGE = 0.2  # share of the question's idf the evidence window must cover
+# How much worse than the best sentence one that meets the question's constraints may score
+# (a sentence that has the asked-for year but little else of the question is no answer).
+CONSTRAINED_MARGIN = 0.3
 
 
 @dataclass
@@ -167,7 +171,6 @@ _FREQUENCY = re.compile(
     r"\b(daglig\w*|ukentlig\w*|månedlig\w*|årlig\w*|kvartalsvis|jevnlig\w*|hver|hvert|"
     r"ganger?|gangen|stadig|sjelden|ofte|regelmessig\w*)\b"
 )
-_WEB_ADDRESS = re.compile(r"\b[\w-]+\.(no|com|org|net|eu|se|dk)\b")
 _CAPITAL = re.compile(r"\b[A-ZÆØÅ][\wæøåÆØÅ.-]*")
 _PLACE = re.compile(r"\b(i|på|fra|ved|til|utenfor|nær|mellom|nord|sør|øst|vest)\s+[A-ZÆØÅ]|"
                     r"\b(nord|sør|øst|vest)(?:for|lige)?\b|\b[\w-]+\.(no|com|org|net)\b")
@@ -343,7 +346,6 @@ def candidates(
 
     by_pos = {(u[0], u[1]): i for i, u in enumerate(found)}
     contexts: dict[int, dict[str, float]] = {}
-    first_doc = passages[0].chunk.doc_id
     out: list[Candidate] = []
     for i, (pi, si, unit, stem_list) in enumerate(found):
         sent = unit.text
@@ -354,7 +356,6 @@ def candidates(
         neighbours = [by_pos.get((pi, sj)) for sj in (si - 1, si + 1)]
         fit = fits_type(q, sent)
         bonus, penalty = TYPE_EVIDENCE.get(q.qtype, (0.0, 0.0))
-        novel = [t for t in stem_list if t not in matches[i]]
         features = Features(
             own=share(matches[i]),
             residual=_residual_share(weights, matches[i], contexts[pi]),
@@ -362,13 +363,9 @@ def candidates(
             bigram=_bigram_share(q, stem_list),
             figures=_figure_share(q, full_texts[i]),
             context=share(contexts[pi]),
-            near=max((share(matches[j]) for j in neighbours if j is not None), default=0.0),
             rank=float(pi),
-            other_doc=float(passages[pi].chunk.doc_id != first_doc),
             type_evidence=0.0 if fit is None else (bonus if fit else -penalty),
-            novelty=len(novel) / (len(stem_list) or 1),
-            pronoun_start=float(bool(_PRONOUN_START.search(sent))),
-            length=len(sent) / 100,
+            opening=float(si == 0 and passages[pi].chunk.position == 0),
             too_long=max(0, len(sent) - 250) / 100,
             too_short=float(len(sent) < 25),
         )
@@ -391,19 +388,10 @@ def candidates(
 _COUNT_QUESTION = re.compile(r"\b(hvor|kor)\s+mange\b")
 
 
-def _name_found(name: str, text: str) -> bool:
-    """A name in the question is found in the text as the word itself, an inflection of it
-    ("Warholms"), or with one letter off ("Heyerdal" ~ "Heyerdahl")."""
-    if mentions(text, name):
-        return True
-    if len(name) < 5:
-        return False
-    for tok in set(tokens(text)):
-        if tok.startswith(name[:-1]) and abs(len(tok) - len(name)) <= 2:
-            return True
-        if abs(len(tok) - len(name)) <= 1 and _one_edit(tok, name):
-            return True
-    return False
+def _document_text(passages: Sequence[Passage], doc_id: str) -> str:
+    """What the retrieved passages show of one document: its title and every passage of it."""
+    parts = [p.chunk for p in passages if p.chunk.doc_id == doc_id]
+    return "\n".join([parts[0].title] + [f"{c.section}\n{c.text}" for c in parts])
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -419,11 +407,7 @@ def _one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
-def violation(
-    q: QuestionAnalysis,
-    passages: Sequence[Passage],
-    cand: Candidate,
-) -> str | None:
+def violation(q: QuestionAnalysis, passages: Sequence[Passage], cand: Candidate) -> str | None:
     """Which of the question's hard constraints the candidate does not meet, or None.
 
     A year or number the question asks about must stand in the answering sentence (or its
@@ -449,14 +433,14 @@ def violation(
 def constrain(
     q: QuestionAnalysis, passages: Sequence[Passage], ranked: Sequence[Candidate]
 ) -> tuple[list[Candidate], str | None]:
-    """The candidates that meet the question's constraints, best first, when one of the top
-    CONSTRAINED_DEPTH does; otherwise none, and why the best one does not."""
+    """The candidates that meet the question's constraints, best first, when the first of
+    them scores within CONSTRAINED_MARGIN of the best; otherwise none, and why."""
     if not ranked:
         return [], "no sentences"
     meeting = [c for c in ranked if violation(q, passages, c) is None]
-    if meeting and ranked.index(meeting[0]) < CONSTRAINED_DEPTH:
+    if meeting and meeting[0].score >= ranked[0].score - CONSTRAINED_MARGIN:
         return meeting, None
-    return [], violation(q, passages, ranked[0]) or "constraints met too far down"
+    return [], violation(q, passages, ranked[0]) or "constraints met only far down"
 
 
 def known_word(word: str, vocabulary: Mapping[str, float]) -> bool:
@@ -484,12 +468,18 @@ def refusal_reason(
 ) -> str | None:
     """Why the evidence does not answer the question, or None when it does: a name the
     documents never mention (a county, a product we do not cover), or too little of the
-    question's weight in the best sentence, its neighbours and its heading."""
+    question's weight in the best sentence, its neighbours and its heading, or an attribute
+    ("hvem er *direktør* for …") its document never mentions."""
     if not passages or best is None:
         return "no passages"
     for name in q.names:
         if not known_word(name, vocabulary):
             return f"{name} is nowhere in the documents"
+    if q.attribute:
+        doc = passages[best.passage_index].chunk.doc_id
+        seen = _stems(_document_text(passages, doc))
+        if not _match(q.attribute, set(seen), seen):
+            return f"{q.attribute} is not in the document"
     if best.coverage < MIN_COVERAGE:
         return f"coverage {best.coverage:.2f} too low"
     return None
@@ -499,14 +489,15 @@ def refusal_reason(
 def choose(
     q: QuestionAnalysis, passages: Sequence[Passage], ranked: Sequence[Candidate]
 ) -> list[Candidate]:
-    """The answer sentences, in reading order: the best one, plus one more when
-    - the best one introduces what follows (ends with a colon, or is very short): the next;
-    - it asks who or what name, and the best one's subject is a pronoun: the previous one,
-      which names it;
-    - the next sentence continues the best one ("Dette skyldes …") and holds the kind of
-      answer the best one lacks: the next;
-    - the runner-up scores within SECOND_MARGIN of the best: the runner-up (two readings
-      are about as likely; showing both is better than guessing)."""
+    """The answer sentences, in reading order. The best one, with
+    - the next one when the best introduces it (ends with a colon, or is very short);
+    - the previous one when the question asks who, and the best one's subject is a pronoun
+      (the previous sentence names it);
+    - the next one when it continues the best ("Dette skyldes …") and may hold the kind of
+      answer the best one lacks;
+    then runners-up that score nearly as well (two readings about as likely: showing both
+    beats guessing), up to MAX_SENTENCES while the answer stays short. A table row answers
+    as a row."""
     best = ranked[0]
     around = units(passages[best.passage_index].chunk.text)
     if len(around) > 1 and around[1].lead is not None:
@@ -534,14 +525,31 @@ def choose(
         and fits_type(q, sents[nxt]) is not False
     ):
         extra = neighbour(nxt)
-    elif len(ranked) > 1 and ranked[1].score >= best.score - SECOND_MARGIN:
-        extra = ranked[1]
-    if extra is None or len(best.answer_text) + len(extra.answer_text) > MAX_ANSWER_CHARS:
-        return [best]
-    pair = [best, extra]
-    if extra.passage_index == best.passage_index:
-        pair.sort(key=lambda c: c.sentence_index)
-    return pair
+    chosen = [best]
+    if extra is not None and len(best.answer_text) + len(extra.answer_text) <= MAX_ANSWER_CHARS:
+        chosen.append(extra)
+    best_doc = passages[best.passage_index].chunk.doc_id
+    for cand in ranked[1 : RUNNERS_UP + 1]:
+        if len(chosen) >= MAX_SENTENCES or cand.score < best.score - SECOND_MARGIN:
+            break
+        other_doc = passages[cand.passage_index].chunk.doc_id != best_doc
+        if other_doc and cand.score < best.score - OTHER_DOCUMENT_MARGIN:
+            continue
+        if any((c.passage_index, c.sentence_index) == (cand.passage_index, cand.sentence_index)
+               for c in chosen):
+            continue
+        limit = MAX_ANSWER_CHARS if len(chosen) == 1 else SHORT_ANSWER_CHARS
+        if sum(len(c.answer_text) for c in chosen) + len(cand.answer_text) <= limit:
+            chosen.append(cand)
+    return _reading_order(chosen)
+
+
+def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
+    """Sentences of one passage in the order they stand; passages in the order chosen."""
+    first_seen: dict[int, int] = {}
+    for i, c in enumerate(chosen):
+        first_seen.setdefault(c.passage_index, i)
+    return sorted(chosen, key=lambda c: (first_seen[c.passage_index], c.sentence_index))
 
 
 def _row_answer(best: Candidate, ranked: Sequence[Candidate], cells: Sequence[Unit]) -> Candidate:
@@ -559,4 +567,7 @@ def _row_answer(best: Candidate, ranked: Sequence[Candidate], cells: Sequence[Un
     )
 
 
-__all__ = ["constrain", "violation", "Candidate", "Unit", "units", "Weights", "WEIGHTS", "candidates", "choose", "fits_type", "refusal_reason"]
+__all__ = [
+    "Candidate", "Features", "Unit", "WEIGHTS", "Weights", "candidates", "choose", "constrain",
+    "fits_type", "known_word", "refusal_reason", "units", "violation",
+]

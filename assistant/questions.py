@@ -90,6 +90,7 @@ class QuestionAnalysis:
     focus: tuple[str, ...] = ()  # stemmed head noun(s) the answer is about, if the question says
     bigrams: tuple[tuple[str, str], ...] = ()  # adjacent content stems, for phrase matches
     question_tokens: frozenset[str] = frozenset()  # every lower-cased token of the question
+    attribute: str | None = None  # stemmed noun asked for: "hvem er *direktør* for …"
 
 
 def question_type(question: str) -> QuestionType:
@@ -118,13 +119,41 @@ def _focus(question: str) -> tuple[str, ...]:
     return tuple(stem(t) for t in following if t not in STOPWORDS and not t.isdigit())
 
 
+# "Hvor mange ansatte …", "Hvem er direktør for …": the noun after these is the attribute
+# asked for, which the answering document must mention. ("Hvilket land …" is different:
+# "land" names the kind of answer, not something the text must say; "hva er X" is too often
+# answered in other words to be a constraint.)
+_ATTRIBUTE_AFTER = re.compile(
+    r"^\s*(?:hvor|kor)\s+(?:mange|mye|mykje)\s+|"
+    r"^\s*(?:hvem|kven)\s+(?:er|var|blir|ble|vert|vart)\s+(?:den|det|de|dei|en|et|ei)?\s*",
+    re.I,
+)
+
+
+def _attribute(question: str) -> str | None:
+    m = _ATTRIBUTE_AFTER.match(question)
+    if not m:
+        return None
+    words = [w for w in _WORD.findall(question[m.end():])[:4]]
+    for i, word in enumerate(words):
+        lw = word.lower()
+        if lw in STOPWORDS or word[:1].isupper() or lw.isdigit():
+            continue
+        following = words[i + 1].lower() if i + 1 < len(words) else ""
+        if lw.endswith("e") and following and following not in STOPWORDS and following.isalpha():
+            continue  # "den norske landslagssjefen": an adjective before its noun
+        return stem(lw)
+    return None
+
+
 def analyse(question: str) -> QuestionAnalysis:
     years = tuple(dict.fromkeys(_YEAR.findall(question)))
     numbers = tuple(n for n in dict.fromkeys(_NUMBER.findall(question)) if n not in years)
     content = terms(question)
+    qtype = question_type(question)
     return QuestionAnalysis(
         text=question,
-        qtype=question_type(question),
+        qtype=qtype,
         terms=tuple(dict.fromkeys(content)),
         years=years,
         numbers=numbers,
@@ -132,6 +161,7 @@ def analyse(question: str) -> QuestionAnalysis:
         focus=_focus(question),
         bigrams=tuple(dict.fromkeys(zip(content, content[1:], strict=False))),
         question_tokens=frozenset(tokens(question)),
+        attribute=_attribute(question) if qtype != "hvorfor" else None,
     )
 
 

