@@ -7,7 +7,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install ingest serve check lint eval eval-gate norquad browser-deps bench clean
+.PHONY: run test install ingest serve check lint eval eval-gate norquad figures browser-deps bench clean
 
 $(STAMP): requirements.lock requirements-torch.txt pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "Fant ikke $(PY). Installer Python 3.11."; exit 1; }
@@ -45,6 +45,19 @@ eval: ingest
 
 eval-gate: ingest
 	$(BIN)/python scripts/eval_gate.py
+
+norquad: install
+	$(BIN)/lhl eval --norquad ../shared/benchmarks/norquad --split test --out reports/norquad-test
+
+# Figures in the README's table come from the latest report files.
+figures: install
+	$(BIN)/python scripts/readme_figures.py
+
+# Speed and memory, printed (not timed tests).
+bench: ingest
+	$(BIN)/python scripts/bench_embed.py
+	$(BIN)/python scripts/bench_ingest.py
+	$(BIN)/python scripts/bench_api.py
 
 clean:
 	rm -rf .lhl reports
