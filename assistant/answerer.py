@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from assistant.questions import MONTHS, QuestionAnalysis, mentions
@@ -35,7 +35,7 @@ MAX_ANSWER_CHARS = 400  # two sentences together
 SHORT_ANSWER_CHARS = 300  # a third sentence only while the answer stays this short
 MAX_SENTENCES = 3
 SHORT_SENTENCE = 60  # shorter than this, a best sentence gets its successor
-SECOND_MARGIN = 1.0  # a runner-up of the same document within this of the best is shown
+SECOND_MARGIN = 0.7  # a runner-up of the same document within this of the best is shown
 OTHER_DOCUMENT_MARGIN = 0.3  # … and one from another document only within this
 RUNNERS_UP = 3  # how far down the ranking runners-up may come from
 DEFAULT_IDF = 3.0  # a question term the index has never seen: rare, so it counts
@@ -172,8 +172,10 @@ _FREQUENCY = re.compile(
     r"ganger?|gangen|stadig|sjelden|ofte|regelmessig\w*)\b"
 )
 _CAPITAL = re.compile(r"\b[A-ZÆØÅ][\wæøåÆØÅ.-]*")
-_PLACE = re.compile(r"\b(i|på|fra|ved|til|utenfor|nær|mellom|nord|sør|øst|vest)\s+[A-ZÆØÅ]|"
-                    r"\b(nord|sør|øst|vest)(?:for|lige)?\b|\b[\w-]+\.(no|com|org|net)\b")
+_PLACE = re.compile(
+    r"\b(i|på|fra|ved|til|utenfor|nær|mellom|nord|sør|øst|vest)\s+[A-ZÆØÅ]|"
+    r"\b(nord|sør|øst|vest)(?:for|lige)?\b|\b[\w-]+\.(no|com|org|net)\b"
+)
 _WHY = re.compile(
     r"\b(for å|fordi|ettersom|siden|grunnet|på grunn av|pga|derfor|årsaken|grunnen|skyldes|"
     r"slik at|ble .* av|formål|formålet|hensikt|hensikten|målet|skal bidra|bidra til|for at|"
@@ -181,9 +183,11 @@ _WHY = re.compile(
 )
 _HOW = re.compile(r"\b(ved å|gjennom|ved hjelp av|slik|med|ved|som|etter)\b")
 # "X er et arrangement …": a copula with an article, or a defining verb.
-_DEFINITION = re.compile(r"\b(er|var|blir)\s+(en|et|ei|ein|eit|den|det|de|ett)\b|"
-                         r"\b(betyr|innebærer|handler om|går ut på|består av|defineres|"
-                         r"kalles|kalt|omtales|definert som|dreier seg om)\b")
+_DEFINITION = re.compile(
+    r"\b(er|var|blir)\s+(en|et|ei|ein|eit|den|det|de|ett)\b|"
+    r"\b(betyr|innebærer|handler om|går ut på|består av|defineres|"
+    r"kalles|kalt|omtales|definert som|dreier seg om)\b"
+)
 _LIST = re.compile(r",|\bog\b|^•|:")
 _PRONOUN_START = re.compile(
     r"^[«\"–-]?\s*(han|hun|ho|de|dei|den|det|dette|denne|disse|desse|hans|hennes|deres)\b", re.I
@@ -204,7 +208,7 @@ def _novel_capitals(sentence: str, q: QuestionAnalysis) -> bool:
     """A capitalised word the question does not contain; the first word counts only when
     another capitalised word follows it (a name, not just the start of a sentence)."""
     words = _CAPITAL.findall(sentence)
-    first = sentence.lstrip("«\"–-•( ").split(" ", 1)[0]
+    first = sentence.lstrip('«"–-•( ').split(" ", 1)[0]
     for i, w in enumerate(words):
         lw = w.lower().strip(".-")
         if not lw or lw in q.question_tokens or lw in STOPWORDS:
@@ -338,7 +342,9 @@ def candidates(
         df = sum(1 for m in matches if m.get(t))
         weights[t] = idf.get(t, DEFAULT_IDF) * (LOCAL_FLOOR + math.log((n + 1) / (df + 0.5)))
     total = sum(weights.values()) or 1.0
-    corpus_total = sum(idf.get(t, DEFAULT_IDF) for t in q.terms) or 1.0
+    # Coverage is of the question's words; its years and numbers are constraints of their own.
+    words = [t for t in q.terms if not t[0].isdigit()]
+    corpus_total = sum(idf.get(t, DEFAULT_IDF) for t in words) or 1.0
     n_terms = len(q.terms) or 1
 
     def share(m: Mapping[str, float]) -> float:
@@ -374,7 +380,7 @@ def candidates(
             if j is not None:
                 for t, v in matches[j].items():
                     window[t] = max(window.get(t, 0.0), v)
-        coverage = sum(idf.get(t, DEFAULT_IDF) * v for t, v in window.items()) / corpus_total
+        coverage = sum(idf.get(t, DEFAULT_IDF) * window.get(t, 0.0) for t in words) / corpus_total
         out.append(
             Candidate(
                 pi, si, sent, WEIGHTS.score(features), coverage, fit is True, features, unit.lead
@@ -443,15 +449,21 @@ def constrain(
     return [], violation(q, passages, ranked[0]) or "constraints met only far down"
 
 
-def known_word(word: str, vocabulary: Mapping[str, float]) -> bool:
-    """Whether the documents have the word (a name from the question): its stem, the parts
-    of a hyphenated name ("USHT-lunsjseminarene"), or a stem one letter off ("Heyerdal")."""
+def known_word(word: str, vocabulary: Mapping[str, float], seen: Set[str] = frozenset()) -> bool:
+    """Whether the documents have the word (a name from the question): the word itself among
+    the retrieved passages' words `seen`, its stem in the index's vocabulary when stemming
+    leaves it whole ("Trøndelag"; "Roma" → "rom" would match a room), the first part of a
+    hyphenated name ("USHT-lunsjseminarene"), or a stem one letter off ("Heyerdal")."""
     parts = [p for p in word.split("-") if len(p) > 1] or [word]
-    if all(stem(p) in vocabulary or p in vocabulary for p in parts):
+    head = parts[0]
+    bare = head[:-1] if head.endswith("s") and len(head) > 3 else head  # genitive "Neils"
+    if bare in seen or any(t.startswith(bare) and len(t) - len(bare) <= 2 for t in seen):
         return True
-    if len(parts) > 1:
-        return any(stem(p) in vocabulary for p in parts[:1])
-    target = stem(word)
+    if len(bare) >= 5 and any(abs(len(t) - len(bare)) <= 1 and _one_edit(t, bare) for t in seen):
+        return True
+    target = stem(head)
+    if target in vocabulary and (target == head or len(parts) > 1):
+        return True
     if len(target) < 5:
         return False
     return any(
@@ -472,13 +484,17 @@ def refusal_reason(
     ("hvem er *direktør* for …") its document never mentions."""
     if not passages or best is None:
         return "no passages"
-    for name in q.names:
-        if not known_word(name, vocabulary):
-            return f"{name} is nowhere in the documents"
+    if q.names:
+        words = set(
+            tokens(" ".join(f"{p.chunk.title} {p.chunk.section} {p.chunk.text}" for p in passages))
+        )
+        for name in q.names:
+            if not known_word(name, vocabulary, words):
+                return f"{name} is nowhere in the documents"
     if q.attribute:
         doc = passages[best.passage_index].chunk.doc_id
-        seen = _stems(_document_text(passages, doc))
-        if not _match(q.attribute, set(seen), seen):
+        stems = _stems(_document_text(passages, doc))
+        if not _match(q.attribute, set(stems), stems):
             return f"{q.attribute} is not in the document"
     if best.coverage < MIN_COVERAGE:
         return f"coverage {best.coverage:.2f} too low"
@@ -514,8 +530,11 @@ def choose(
 
     if nxt < len(sents) and (best.text.endswith(":") or len(best.text) < SHORT_SENTENCE):
         extra = neighbour(nxt)
-    elif prev >= 0 and q.qtype in ("hvem", "navn") and _PRONOUN_START.search(best.text) and (
-        not best.fits_type
+    elif (
+        prev >= 0
+        and q.qtype in ("hvem", "navn")
+        and _PRONOUN_START.search(best.text)
+        and (not best.fits_type)
     ):
         extra = neighbour(prev)
     elif (
@@ -535,8 +554,10 @@ def choose(
         other_doc = passages[cand.passage_index].chunk.doc_id != best_doc
         if other_doc and cand.score < best.score - OTHER_DOCUMENT_MARGIN:
             continue
-        if any((c.passage_index, c.sentence_index) == (cand.passage_index, cand.sentence_index)
-               for c in chosen):
+        if any(
+            (c.passage_index, c.sentence_index) == (cand.passage_index, cand.sentence_index)
+            for c in chosen
+        ):
             continue
         limit = MAX_ANSWER_CHARS if len(chosen) == 1 else SHORT_ANSWER_CHARS
         if sum(len(c.answer_text) for c in chosen) + len(cand.answer_text) <= limit:
@@ -562,12 +583,30 @@ def _row_answer(best: Candidate, ranked: Sequence[Candidate], cells: Sequence[Un
         keep = {0, *same_row[:2]}
     shown = "; ".join(cells[i].text for i in sorted(keep)) + "."
     return Candidate(
-        best.passage_index, best.sentence_index, best.text, best.score, best.coverage,
-        best.fits_type, best.features, best.lead, shown,
+        best.passage_index,
+        best.sentence_index,
+        best.text,
+        best.score,
+        best.coverage,
+        best.fits_type,
+        best.features,
+        best.lead,
+        shown,
     )
 
 
 __all__ = [
-    "Candidate", "Features", "Unit", "WEIGHTS", "Weights", "candidates", "choose", "constrain",
-    "fits_type", "known_word", "refusal_reason", "units", "violation",
+    "Candidate",
+    "Features",
+    "Unit",
+    "WEIGHTS",
+    "Weights",
+    "candidates",
+    "choose",
+    "constrain",
+    "fits_type",
+    "known_word",
+    "refusal_reason",
+    "units",
+    "violation",
 ]

@@ -22,9 +22,11 @@ MONTHS = "januar|februar|mars|april|mai|juni|juli|august|september|oktober|novem
 # Nouns after "hvilken/hvilket/hvilke/kva for" that ask for a time, a place or a body.
 _TIME_NOUNS = r"år|årstall|dato|tidspunkt|måned|månad|dag|tid|tiår|århundre|periode|sesong|uke|veke"
 _PLACE_NOUNS = (
-    r"land|by|byen|sted|stad|fylke|kommune|kommuner|region|del|område|verdensdel|kontinent|"
+    r"land|by|byen|sted|stad|region|del|område|verdensdel|kontinent|"
     r"hav|elv|øy|dal|fjord|gate|adresse|bydel|delstat|provins|nasjon|havn|hamn"
 )
+# "Hvilken kommune vant?" asks for a body; "I hvilken kommune ligger …?" for a place.
+_BODY_PLACES = r"fylke|fylket|kommune|kommuner|kommunen"
 _AGENT_NOUNS = (
     r"person|personer|mann|kvinne|spiller|spillere|lag|klubb|klubben|parti|partiet|organisasjon|"
     r"organisasjoner|selskap|firma|byrå|aktør|aktører|etat|direktorat|departement|instans|"
@@ -35,32 +37,65 @@ _AGENT_NOUNS = (
 
 # Ordered: the first pattern that matches decides. Patterns see the normalised question.
 _TYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
-    ("antall", re.compile(
-        r"\b(hvor|kor)\s+(mange|mye|mykje|stor|store|stort|høy|høyt|høg|lang|langt|lenge|gammel|"
-        r"gamle|mange prosent|tung|bred|dyp|djup|ofte|fort|raskt|langt)\b|\bantall\b|"
-        r"\bhvilken (alder|størrelse|pris\s+(?:kostet|koster))\b|\bhva (kostet|koster)\b")),
-    ("dato", re.compile(
-        rf"\b(når|kva tid|kor tid|fra når|siden når|til når|årstall)\b|"
-        rf"\b(hvilket|hvilken|hvilke|kva for eit?|kva)\s+({_TIME_NOUNS})\b")),
-    ("hvorfor", re.compile(
-        r"\b(hvorfor|kvifor|av hvilken grunn|hva er (?:formålet|hensikten|grunnen|årsaken|bakgrunnen)|"
-        r"kva er (?:formålet|føremålet|grunnen|årsaka)|hvilken hensikt|hva skyldes|hva kommer .* av)\b")),
+    (
+        "antall",
+        re.compile(
+            r"\b(hvor|kor)\s+(mange|mye|mykje|stor|store|stort|høy|høyt|høg|lang|langt|lenge|gammel|"
+            r"gamle|mange prosent|tung|bred|dyp|djup|ofte|fort|raskt|langt)\b|\bantall\b|"
+            r"\bhvilken (alder|størrelse|pris\s+(?:kostet|koster))\b|\bhva (kostet|koster)\b"
+        ),
+    ),
+    (
+        "dato",
+        re.compile(
+            rf"\b(når|kva tid|kor tid|fra når|siden når|til når|årstall)\b|"
+            rf"\b(hvilket|hvilken|hvilke|kva for eit?|kva)\s+({_TIME_NOUNS})\b"
+        ),
+    ),
+    (
+        "hvorfor",
+        re.compile(
+            r"\b(hvorfor|kvifor|av hvilken grunn|hva er (?:formålet|hensikten|grunnen|årsaken|bakgrunnen)|"
+            r"kva er (?:formålet|føremålet|grunnen|årsaka)|hvilken hensikt|hva skyldes|hva kommer .* av)\b"
+        ),
+    ),
     ("hvordan", re.compile(r"\b(hvordan|korleis|på hvilken måte|på kva måte)\b")),
-    ("hvor", re.compile(
-        rf"^\s*(i|på|fra|til|ved)?\s*(hvilket|hvilken|hvilke|kva for eit?)\s+({_PLACE_NOUNS})\b|"
-        r"^\s*(hvor|kor)\b(?!\s+(mange|mye|mykje|stor|lenge))|\bhvor (ligger|lå|bor|holder)\b|"
-        r"\b(hvilket sted|hvilken by|hvilket land|hvor hen|hvorfra)\b")),
-    ("navn", re.compile(
-        r"\b(hva|kva)\s+(heter|het|heiter|heitte|kalles|kallast|ble .* kalt|kaltes|er navnet|var navnet)\b|"
-        r"\bhvilket navn\b|\bhva står .* for\b|\bhva er .* (navnet|navn)\b")),
-    ("hvem", re.compile(
-        rf"\b(hvem|kven|hvem sine|hvem sin)\b|"
-        rf"\b(hvilken|hvilket|hvilke|kva for eit?|kva for)\s+({_AGENT_NOUNS})\b")),
-    ("definisjon", re.compile(
-        r"^\s*(hva|kva)\s+(er|var|betyr|tyder|menes med|meiner ein med|innebærer|inneber|"
-        r"går ut på|handler|handlar|gjelder|slags|slag|type)\b|^\s*hva slags\b")),
-    ("liste", re.compile(
-        r"\b(hvilke|kva for nokre|nevn|list opp|hva består|kva består|hvilken|hvilket|kva for)\b")),
+    (
+        "hvor",
+        re.compile(
+            rf"^\s*(i|på|fra|til|ved)?\s*(hvilket|hvilken|hvilke|kva for eit?)\s+({_PLACE_NOUNS})\b|"
+            rf"^\s*(i|på|fra|til|ved)\s+(hvilket|hvilken|hvilke|kva for eit?)\s+({_BODY_PLACES})\b|"
+            r"^\s*(hvor|kor)\b(?!\s+(mange|mye|mykje|stor|lenge))|\bhvor (ligger|lå|bor|holder)\b|"
+            r"\b(hvilket sted|hvilken by|hvilket land|hvor hen|hvorfra)\b"
+        ),
+    ),
+    (
+        "navn",
+        re.compile(
+            r"\b(hva|kva)\s+(heter|het|heiter|heitte|kalles|kallast|ble .* kalt|kaltes|er navnet|var navnet)\b|"
+            r"\bhvilket navn\b|\bhva står .* for\b|\bhva er .* (navnet|navn)\b"
+        ),
+    ),
+    (
+        "hvem",
+        re.compile(
+            rf"\b(hvem|kven|hvem sine|hvem sin)\b|"
+            rf"\b(hvilken|hvilket|hvilke|kva for eit?|kva for)\s+({_AGENT_NOUNS})\b"
+        ),
+    ),
+    (
+        "definisjon",
+        re.compile(
+            r"^\s*(hva|kva)\s+(er|var|betyr|tyder|menes med|meiner ein med|innebærer|inneber|"
+            r"går ut på|handler|handlar|gjelder|slags|slag|type)\b|^\s*hva slags\b"
+        ),
+    ),
+    (
+        "liste",
+        re.compile(
+            r"\b(hvilke|kva for nokre|nevn|list opp|hva består|kva består|hvilken|hvilket|kva for)\b"
+        ),
+    ),
 ]
 
 _YEAR = re.compile(r"(?<![\d.,])(1[5-9]\d\d|20[0-4]\d)(?![\d.,]\d)")
@@ -102,12 +137,15 @@ def question_type(question: str) -> QuestionType:
 
 
 def _names(question: str) -> tuple[str, ...]:
+    """Capitalised words after the first, and capitalised parts of hyphenated words
+    ("fotball-VM" → "vm")."""
     words = _WORD.findall(question)
     out = []
     for i, w in enumerate(words):
-        if i == 0 or not w[:1].isupper() or w.lower() in _COMMON_CAPS or len(w) < 2:
-            continue
-        out.append(w.lower())
+        if i > 0 and w[:1].isupper() and w.lower() not in _COMMON_CAPS and len(w) > 1:
+            out.append(w.lower())
+        elif "-" in w:
+            out.extend(p.lower() for p in w.split("-")[1:] if p[:1].isupper() and len(p) > 1)
     return tuple(dict.fromkeys(out))
 
 
@@ -115,7 +153,7 @@ def _focus(question: str) -> tuple[str, ...]:
     m = _FOCUS_AFTER.search(normalize(question))
     if not m:
         return ()
-    following = tokens(normalize(question)[m.end():])[:1]
+    following = tokens(normalize(question)[m.end() :])[:1]
     return tuple(stem(t) for t in following if t not in STOPWORDS and not t.isdigit())
 
 
@@ -134,7 +172,7 @@ def _attribute(question: str) -> str | None:
     m = _ATTRIBUTE_AFTER.match(question)
     if not m:
         return None
-    words = [w for w in _WORD.findall(question[m.end():])[:4]]
+    words = [w for w in _WORD.findall(question[m.end() :])[:4]]
     for i, word in enumerate(words):
         lw = word.lower()
         if lw in STOPWORDS or word[:1].isupper() or lw.isdigit():

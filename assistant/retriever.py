@@ -16,9 +16,7 @@ from lhl.store import Index
 RRF_K = 60
 
 
-def fuse(
-    rankings: list[tuple[list[tuple[Chunk, float]], float]], k: int
-) -> list[Passage]:
+def fuse(rankings: list[tuple[list[tuple[Chunk, float]], float]], k: int) -> list[Passage]:
     """Weighted RRF over (ranking, weight) pairs; keeps each chunk's rank in each list."""
     scores: dict[str, float] = {}
     ranks: dict[str, list[int | None]] = {}
@@ -31,7 +29,12 @@ def fuse(
     ordered = sorted(scores, key=lambda cid: (-scores[cid], cid))[:k]
     top = scores[ordered[0]] if ordered else 1.0
     return [
-        Passage(chunks[cid], scores[cid] / top, ranks[cid][0], ranks[cid][1] if len(rankings) > 1 else None)
+        Passage(
+            chunks[cid],
+            scores[cid] / top,
+            ranks[cid][0],
+            ranks[cid][1] if len(rankings) > 1 else None,
+        )
         for cid in ordered
     ]
 
@@ -48,7 +51,9 @@ class Retriever:
     def fusion_weight(self, index: Index) -> float:
         return self.dense_weight if self.dense_weight is not None else index.embedder.fusion_weight
 
-    def retrieve(self, query: str, k: int = 8, depth: int = 30) -> tuple[list[Passage], dict[str, float]]:
+    def retrieve(
+        self, query: str, k: int = 8, depth: int = 30
+    ) -> tuple[list[Passage], dict[str, float]]:
         index = self.index
         t0 = time.perf_counter()
         lexical = index.lexical_search(query, depth)

@@ -83,8 +83,12 @@ def load_split(data_dir: Path, split: str) -> list[NorquadQuestion]:
             if raw["split"] == split:
                 out.append(
                     NorquadQuestion(
-                        raw["id"], raw["question"], tuple(raw["answers"]), raw["passage_id"],
-                        raw["split"], raw.get("domain", ""),
+                        raw["id"],
+                        raw["question"],
+                        tuple(raw["answers"]),
+                        raw["passage_id"],
+                        raw["split"],
+                        raw.get("domain", ""),
                     )
                 )
     return out
@@ -119,7 +123,11 @@ def write_corpus(passages: Sequence[NorquadPassage], corpus_dir: Path) -> None:
 
 def norquad_settings(settings: Settings, index_dir: Path) -> Settings:
     return settings.model_copy(
-        update={"index_dir": index_dir, "corpus_dir": index_dir.parent / "corpus", "chroma_url": None}
+        update={
+            "index_dir": index_dir,
+            "corpus_dir": index_dir.parent / "corpus",
+            "chroma_url": None,
+        }
     )
 
 

@@ -3,7 +3,7 @@
 Norwegian writes compounds as one word ("følgeevaluering", "kommunikasjonsgruppa"), so a query
 term also matches, at a discount, the indexed compounds it ends ("evaluering" →
 "følgeevaluering"), and a query compound the index does not know is looked up by its parts
-("tiltakspakken" → "tiltak" + "pakk").
+("tiltakspakken" → "tiltak" + "pakk"). Stems are compared, so inflections match too.
 """
 
 from __future__ import annotations
@@ -77,6 +77,15 @@ class LexicalIndex:
         """The indexed terms a query term stands for, with their weights."""
         if term in self.postings:
             return [(term, 1.0)] + [(c, COMPOUND_WEIGHT) for c in self._compounds.get(term, ())]
+        if term[0].isdigit() or len(term) < MIN_PART:
+            return []
+        # Not indexed by itself: the compounds that end with it, else its own parts.
+        ending = [
+            t for t in self.postings if t.endswith(term) and len(t) - len(term) >= MIN_PART - 1
+        ]
+        if ending:
+            ending.sort(key=lambda t: -len(self.postings[t]))
+            return [(c, COMPOUND_WEIGHT) for c in ending[:MAX_COMPOUNDS]]
         return [(p, COMPOUND_WEIGHT) for p in self.parts(term)]
 
     def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:

@@ -98,6 +98,6 @@ def _ends_with_abbreviation(sentence: str) -> bool:
     if not sentence.endswith("."):
         return False
     last = sentence.rsplit(" ", 1)[-1]
-    if last.lower().lstrip("(«\"") in _ABBREVIATIONS:
+    if last.lower().lstrip('(«"') in _ABBREVIATIONS:
         return True
     return bool(_INITIAL.fullmatch(last) or _ORDINAL.fullmatch(last))

@@ -1,6 +1,6 @@
 """NorQuAD answer and retrieval figures over a temporary index (see eval/norquad.py).
 
-    .venv/bin/python scripts/norquad_eval.py --split validation --out reports/norquad-validation
+.venv/bin/python scripts/norquad_eval.py --split validation --out reports/norquad-validation
 """
 
 from __future__ import annotations

@@ -1,0 +1,238 @@
+"""The extractive answerer over the real corpus: question analysis, sentence splitting,
+answers with citations and markers, and refusals."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.answerer import choose, constrain, known_word, units
+from assistant.questions import analyse, question_type
+from assistant.service import Assistant, _cite
+from lhl import messages
+from lhl.records import Answer, Chunk, Passage
+from lhl.text import sentences
+
+# -- question analysis ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "qtype"),
+    [
+        ("Hvor mange kommuner ble nominert til prisen?", "antall"),
+        ("Kor mange byar var med?", "antall"),
+        ("Hvor gammel var han da han døde?", "antall"),
+        ("Hvor ofte møtes gruppa?", "antall"),
+        ("Når ble reformen lansert?", "dato"),
+        ("Hvilket år ble festningen bygget?", "dato"),
+        ("Kva tid kom rapporten?", "dato"),
+        ("Hvem leder kommunikasjonsgruppa?", "hvem"),
+        ("Kven vann prisen?", "hvem"),
+        ("Hvilken organisasjon står bak konferansen?", "hvem"),
+        ("Hvilke kommuner var i finalen?", "hvem"),
+        ("Hva heter planleggingsverktøyet?", "navn"),
+        ("Hva står SOF for?", "navn"),
+        ("Hva er Generasjonslekene?", "definisjon"),
+        ("Hva slags tidsskrift er det?", "definisjon"),
+        ("Hvorfor ble arbeidet ikke videreført?", "hvorfor"),
+        ("Hva er formålet med gruppa?", "hvorfor"),
+        ("Hvordan ble kommunene nominert?", "hvordan"),
+        ("Korleis blir prisen delt ut?", "hvordan"),
+        ("Hvor ligger Blaafarveværket?", "hvor"),
+        ("I hvilket land ligger Istanbul?", "hvor"),
+        ("Hvilke oppgaver har støtteapparatet?", "liste"),
+        ("Gi et eksempel på et tiltak.", "annet"),
+    ],
+)
+def test_question_type(question: str, qtype: str) -> None:
+    assert question_type(question) == qtype
+
+
+def test_analysis_finds_the_constraints() -> None:
+    q = analyse("Hvor mange abonnenter hadde nyhetsbrevet fra Helsedirektoratet i 2021, og 12 til?")
+    assert q.years == ("2021",)
+    assert q.numbers == ("12",)
+    assert q.names == ("helsedirektoratet",)
+    assert q.focus == ("abonnent",)
+    assert q.attribute == "abonnent"
+    assert "nyhetsbrev" in q.terms and "hvor" not in q.terms
+
+
+def test_attribute_is_the_noun_not_its_adjective_nor_a_kind_of_answer() -> None:
+    assert analyse("Hvem er den nye direktøren for senteret?").attribute == "direktør"
+    assert analyse("Hvilket land ligger Istanbul i?").attribute is None
+    assert analyse("Hva er hensikten med gruppa?").attribute is None
+
+
+def test_names_include_capitalised_parts_of_hyphenated_words() -> None:
+    assert "vm" in analyse("Hvem vant fotball-VM i 1998?").names
+    assert analyse("Hvem leder gruppa?").names == ()
+
+
+# -- sentences and answer units ---------------------------------------------------------------
+
+
+def test_sentences_respect_norwegian_abbreviations_and_initials() -> None:
+    text = (
+        "Han ble født i 356 f.Kr. og ble konge. Det skjedde bl.a. i Pella. "
+        "J. R. R. Tolkien skrev boka. Prisen ble delt ut 16. november i fjor."
+    )
+    assert sentences(text) == [
+        "Han ble født i 356 f.Kr. og ble konge.",
+        "Det skjedde bl.a. i Pella.",
+        "J. R. R. Tolkien skrev boka.",
+        "Prisen ble delt ut 16. november i fjor.",
+    ]
+
+
+def test_sentences_end_after_a_year_quotes_and_dashes() -> None:
+    text = "Riket ble oppløst i 1803. I dag er det borte. «Det var bra», sa hun. – Ja, sier han."
+    assert sentences(text) == [
+        "Riket ble oppløst i 1803.",
+        "I dag er det borte.",
+        "«Det var bra», sa hun.",
+        "– Ja, sier han.",
+    ]
+
+
+def test_line_breaks_and_bullets_end_sentences() -> None:
+    assert sentences("Representanter:\n• Ola Nordmann, KS\n• Kari Nordmann, USHT") == [
+        "Representanter:",
+        "• Ola Nordmann, KS",
+        "• Kari Nordmann, USHT",
+    ]
+
+
+def test_a_table_row_is_split_at_its_cells_not_at_full_stops() -> None:
+    row = "Navn: Nettverk for rehabilitering; Målgruppe: Alle; Når: Nytt. Fra januar 2022."
+    cells = units(row)
+    assert [u.text for u in cells] == [
+        "Navn: Nettverk for rehabilitering",
+        "Målgruppe: Alle",
+        "Når: Nytt. Fra januar 2022",
+    ]
+    assert cells[2].lead == "Navn: Nettverk for rehabilitering"
+
+
+def test_known_word_allows_inflection_parts_and_one_letter_off() -> None:
+    vocabulary = {"heyerdahl": 1.0, "usht": 1.0, "trøndelag": 1.0}
+    assert known_word("heyerdal", vocabulary)
+    assert known_word("usht-lunsjseminarene", vocabulary)
+    assert not known_word("nordland", vocabulary)
+
+
+# -- answers over the real corpus --------------------------------------------------------------
+
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+def assert_well_cited(answer: Answer) -> None:
+    """Every marker points at a citation, every citation is pointed at, every highlight
+    stands in its citation's text, and every answer sentence stands in a cited passage."""
+    numbers = {int(n) for n in MARKER.findall(answer.answer)}
+    assert numbers == {c.n for c in answer.citations}
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for c in answer.citations:
+        assert c.highlight and c.highlight in c.text
+    body = MARKER.sub("", answer.answer)
+    cited = " ".join(c.text for c in answer.citations)
+    for sentence in sentences(body):
+        core = sentence.strip().rstrip(".!? ").strip()
+        assert core[:40] in cited, sentence
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Hvilken kommune fikk Leve hele livet-prisen for 2022?", "Melhus"),
+        ("Hvor mange abonnenter hadde nyhetsbrevet ved utgangen av 2022?", "965"),
+        ("I hvor mange byer og tettsteder ble Generasjonslekene arrangert i 2022?", "18"),
+        ("Hvem består det nasjonale støtteapparatet av?", "Senter for omsorgsforskning"),
+        ("Når ble kvalitetsreformen Leve hele livet lansert?", "4. mai 2018"),
+    ],
+)
+def test_answers_are_found_with_their_citations(
+    assistant: Assistant, question: str, expected: str
+) -> None:
+    answer = assistant.ask(question)
+    assert answer.found, answer.answer
+    assert expected in answer.answer
+    assert any(expected in c.text for c in answer.citations)
+    assert_well_cited(answer)
+    assert len(answer.answer) <= 420
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hvem vant fotball-VM i 1998?",
+        "Hva er hovedstaden i Australia?",
+        "Hva står i gjennomføringsplanen for Leve hele livet i Nordland?",
+        "Hvem er direktør for Senteret for et aldersvennlig Norge?",
+    ],
+)
+def test_questions_the_documents_do_not_answer_are_refused(
+    assistant: Assistant, question: str
+) -> None:
+    answer = assistant.ask(question)
+    assert not answer.found
+    assert answer.answer == messages.NOT_FOUND
+    assert not MARKER.search(answer.answer)
+
+
+@pytest.mark.slow
+def test_a_year_the_documents_do_not_cover_is_refused_not_answered_with_another_year(
+    assistant: Assistant,
+) -> None:
+    covered = assistant.ask("Hvilken kommune fikk Leve hele livet-prisen for 2022?")
+    assert covered.found and "Melhus" in covered.answer
+    for year in ("2019", "2023"):
+        other = assistant.ask(f"Hvilken kommune fikk Leve hele livet-prisen for {year}?")
+        assert not other.found, other.answer
+        assert "Melhus" not in other.answer
+
+
+@pytest.mark.slow
+def test_a_count_needs_the_counted_thing(assistant: Assistant) -> None:
+    counted = assistant.ask("Hvor mange abonnenter hadde nyhetsbrevet ved utgangen av 2022?")
+    assert counted.found and "965" in counted.answer
+    uncounted = assistant.ask("Hvor mange ansatte har Senteret for et aldersvennlig Norge?")
+    assert not uncounted.found, uncounted.answer
+
+
+# -- composing the answer ----------------------------------------------------------------------
+
+
+def _passage(doc_id: str, text: str, position: int = 0) -> Passage:
+    chunk = Chunk(
+        f"{doc_id}-{position}",
+        doc_id,
+        doc_id.title(),
+        f"corpus/{doc_id}.txt",
+        "",
+        None,
+        position,
+        text,
+    )
+    return Passage(chunk, 1.0)
+
+
+def test_markers_follow_each_run_of_sentences_from_one_passage() -> None:
+    passages = [
+        _passage("a", "Prisen gikk til Melhus kommune. Juryen var enig."),
+        _passage("b", "Melhus kommune har en langsiktig plan."),
+    ]
+    q = analyse("Hvilken kommune fikk prisen?")
+    from assistant.answerer import candidates
+
+    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
+    assert reason is None
+    chosen = choose(q, passages, ranked)
+    text, citations = _cite(chosen, ranked[0], passages)
+    assert text.count("[") == len(citations)
+    assert {int(n) for n in MARKER.findall(text)} == {c.n for c in citations}
+    assert citations[0].highlight == ranked[0].text
+    assert text.rstrip().endswith((".", "]"))
