@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from eval.questions import KNOWN_FACTS, load_question_files
-from eval.report import LABELS, ON_UNANSWERABLE, build_report, format_figure, write_reports
+from eval.report import (
+    HEADLINE_FIGURES,
+    LABELS,
+    ON_UNANSWERABLE,
+    build_report,
+    format_figure,
+    write_reports,
+)
 from eval.runner import InProcessTarget, Result, Target, run
 from lhl.errors import LhlError
 from lhl.settings import Settings
@@ -236,20 +243,7 @@ def finish(report: dict[str, Any], out: Path, min_accuracy: float | None) -> int
     return 0
 
 
-SUMMARY_LINE = (
-    "questions",
-    "answer_accuracy",
-    "evidence_recall",
-    "refusal_accuracy",
-    "false_answer_rate",
-    "recall_at_1",
-    "recall_at_5",
-    "mrr",
-    "answer_chars_median",
-    "latency_ms_p50",
-    "latency_ms_p95",
-    "errors",
-)
+SUMMARY_LINE = (*HEADLINE_FIGURES, "errors")
 
 
 def run_diff_command(args: argparse.Namespace) -> int:

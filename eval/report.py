@@ -40,7 +40,21 @@ RATIOS = {
     "recall_at_1",
     "recall_at_5",
 }
-ON_UNANSWERABLE = ("refusal_accuracy", "false_answer_rate")  # meaningless without such questions
+ON_UNANSWERABLE = ("refusal_accuracy", "false_answer_rate")
+# The headline figures, in the order the CLI line and the README table show them.
+HEADLINE_FIGURES = (
+    "questions",
+    "answer_accuracy",
+    "evidence_recall",
+    "refusal_accuracy",
+    "false_answer_rate",
+    "recall_at_1",
+    "recall_at_5",
+    "mrr",
+    "answer_chars_median",
+    "latency_ms_p50",
+    "latency_ms_p95",
+)  # meaningless without such questions
 
 
 @dataclass(frozen=True)

@@ -24,19 +24,6 @@ sys.path.insert(0, str(ROOT))
 
 START = "<!-- eval-figures:start -->"
 END = "<!-- eval-figures:end -->"
-ROWS = (
-    "questions",
-    "answer_accuracy",
-    "evidence_recall",
-    "refusal_accuracy",
-    "false_answer_rate",
-    "recall_at_1",
-    "recall_at_5",
-    "mrr",
-    "answer_chars_median",
-    "latency_ms_p50",
-    "latency_ms_p95",
-)
 
 
 class FiguresError(Exception):
@@ -57,13 +44,13 @@ def _cell(key: str, summary: dict[str, Any]) -> str:
 
 def figures_table(columns: list[tuple[str, dict[str, Any]]]) -> str:
     """A Markdown table: one row per figure, one column per report."""
-    from eval.report import LABELS
+    from eval.report import HEADLINE_FIGURES, LABELS
 
     lines = [
         "| Mål | " + " | ".join(name for name, _ in columns) + " |",
         "|---|" + "---:|" * len(columns),
     ]
-    for key in ROWS:
+    for key in HEADLINE_FIGURES:
         cells = [_cell(key, report["summary"]) for _, report in columns]
         if all(c == "–" for c in cells):
             continue
