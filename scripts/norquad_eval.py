@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = Path("/work/shared/benchmarks/norquad")
+DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "norquad"  # ../shared beside the checkout
 
 
 def main(argv: list[str] | None = None) -> int:
