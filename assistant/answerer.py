@@ -41,6 +41,7 @@ RUNNERS_UP = 3  # how far down the ranking runners-up may come from
 DEFAULT_IDF = 3.0  # a question term the index has never seen: rare, so it counts
 PARTIAL_MATCH = 0.6  # credit for a question term found only inside a compound
 LOCAL_FLOOR = 0.5  # added to a term's idf among the candidate sentences
+TYPO_MIN = 6  # a question term this long also matches a word one letter off
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +149,7 @@ def units(text: str) -> list[Unit]:
 
 # -- what a sentence holds ------------------------------------------------------------------
 _NUMBER_WORDS = (
-    "null|en|ett|én|eitt|to|tre|fire|fem|seks|sju|syv|åtte|ni|ti|elleve|tolv|tretten|fjorten|"
+    "null|én|to|tre|fire|fem|seks|sju|syv|åtte|ni|ti|elleve|tolv|tretten|fjorten|"
     "femten|seksten|sytten|atten|nitten|tjue|tjuefem|tretti|førti|femti|seksti|sytti|åtti|nitti|"
     "hundre|hundrevis|tusen|tusenvis|million|millioner|milliard|milliarder|dusin|halvparten|"
     "dobbelt|tredjedel|fjerdedel|første|andre|tredje|fjerde|femte|sjette|sjuende|syvende|"
@@ -271,14 +272,23 @@ def fits_type(q: QuestionAnalysis, sentence: str) -> bool | None:
 
 # -- scoring ---------------------------------------------------------------------------------
 def _match(term: str, stems: set[str], stem_list: Sequence[str]) -> float:
-    """1 for the term itself, `partial` for the term inside a compound (or the other way
-    round: "tiltakspakken" ~ "pakke"), 0 otherwise."""
+    """1 for the term itself (also written with or without a hyphen: "webinarrekka" ~
+    "webinar-rekke"), `partial` for the term inside a compound (or the other way round:
+    "tiltakspakken" ~ "pakke") or one letter off (a typo, a nynorsk form: "målgrupen",
+    "tettstader"), 0 otherwise."""
     if term in stems:
         return 1.0
     if len(term) >= 4:
         for s in stem_list:
+            if "-" in s and s.replace("-", "") == term:
+                return 1.0
+        for s in stem_list:
             if len(s) >= 4 and (term in s or (len(s) >= 5 and s in term)):
                 return PARTIAL_MATCH
+        if len(term) >= TYPO_MIN:
+            for s in stem_list:
+                if abs(len(s) - len(term)) <= 1 and s[:2] == term[:2] and _one_edit(s, term):
+                    return PARTIAL_MATCH
     return 0.0
 
 
@@ -386,7 +396,8 @@ def candidates(
                 pi, si, sent, WEIGHTS.score(features), coverage, fit is True, features, unit.lead
             )
         )
-    out.sort(key=lambda c: -c.score)
+    # On a tie a table cell shown with its row's first cell beats that first cell alone.
+    out.sort(key=lambda c: (-c.score, c.lead is None))
     return out
 
 
@@ -413,16 +424,24 @@ def _one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
+def _near(term: str, stem_list: Sequence[str]) -> bool:
+    """A short word one letter off, same start: the counted noun in nynorsk ("byar" ~ "byer")."""
+    return len(term) >= 4 and any(
+        abs(len(s) - len(term)) <= 1 and s[:2] == term[:2] and _one_edit(s, term) for s in stem_list
+    )
+
+
 def violation(q: QuestionAnalysis, passages: Sequence[Passage], cand: Candidate) -> str | None:
     """Which of the question's hard constraints the candidate does not meet, or None.
 
     A year or number the question asks about must stand in the answering sentence (or its
-    heading): the 2022 winner does not answer a question about 2019. "Hvor mange X" needs a
+    heading; a year also in the document's title): the 2022 winner does not answer a question about 2019. "Hvor mange X" needs a
     quantity and X."""
     chunk = passages[cand.passage_index].chunk
     own = f"{chunk.section}\n{cand.lead or ''}\n{cand.text}"
+    # A year in the title scopes the whole document ("Årsrapport 2022": "inngangen av året").
     for year in q.years:
-        if not mentions(own, year):
+        if not mentions(f"{chunk.title}\n{own}", year):
             return f"year {year} not in the answer"
     for number in q.numbers:
         if not mentions(own, number):
@@ -431,7 +450,7 @@ def violation(q: QuestionAnalysis, passages: Sequence[Passage], cand: Candidate)
         if not cand.fits_type:
             return "no quantity in the answer"
         stems = _stems(own)
-        if not all(_match(f, set(stems), stems) for f in q.focus):
+        if not all(_match(f, set(stems), stems) or _near(f, stems) for f in q.focus):
             return f"{'/'.join(q.focus)} not counted in the answer"
     return None
 
@@ -494,7 +513,7 @@ def refusal_reason(
     if q.attribute:
         doc = passages[best.passage_index].chunk.doc_id
         stems = _stems(_document_text(passages, doc))
-        if not _match(q.attribute, set(stems), stems):
+        if not (_match(q.attribute, set(stems), stems) or _near(q.attribute, stems)):
             return f"{q.attribute} is not in the document"
     if best.coverage < MIN_COVERAGE:
         return f"coverage {best.coverage:.2f} too low"
@@ -517,7 +536,7 @@ def choose(
     best = ranked[0]
     around = units(passages[best.passage_index].chunk.text)
     if len(around) > 1 and around[1].lead is not None:
-        return [_row_answer(best, ranked, around)]
+        return [_row_answer(q, best, ranked, around)]
     sents = [u.text for u in around]
     prev = best.sentence_index - 1
     nxt = best.sentence_index + 1
@@ -573,14 +592,25 @@ def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
     return sorted(chosen, key=lambda c: (first_seen[c.passage_index], c.sentence_index))
 
 
-def _row_answer(best: Candidate, ranked: Sequence[Candidate], cells: Sequence[Unit]) -> Candidate:
+def _row_answer(
+    q: QuestionAnalysis, best: Candidate, ranked: Sequence[Candidate], cells: Sequence[Unit]
+) -> Candidate:
     """A table row answers as a whole when it is short; a long one by its first cell and
-    its two best cells, in row order ("Navn: …; Målgruppe: …; Når: …")."""
+    its two best cells, in row order ("Navn: …; Målgruppe: …; Når: …"). Every cell is
+    scored with the first cell in front, so the best cells are those whose own text shares
+    most of the question or holds the asked-for kind of answer (the ranking breaks ties)."""
     if sum(len(c.text) + 2 for c in cells) <= MAX_ANSWER_CHARS:
         keep = set(range(len(cells)))
     else:
         same_row = [c.sentence_index for c in ranked if c.passage_index == best.passage_index]
-        keep = {0, *same_row[:2]}
+
+        def own_share(i: int) -> float:
+            stems = _stems(cells[i].text) if i < len(cells) else []
+            fit = fits_type(q, cells[i].text) if i < len(cells) else None
+            return sum(_match(t, set(stems), stems) for t in q.terms) + float(fit is True)
+
+        same_row.sort(key=lambda i: -own_share(i))  # stable: ties keep the ranking's order
+        keep = {0, *[i for i in same_row if i != 0][:2]}
     shown = "; ".join(cells[i].text for i in sorted(keep)) + "."
     return Candidate(
         best.passage_index,

@@ -236,3 +236,49 @@ def test_markers_follow_each_run_of_sentences_from_one_passage() -> None:
     assert {int(n) for n in MARKER.findall(text)} == {c.n for c in citations}
     assert citations[0].highlight == ranked[0].text
     assert text.rstrip().endswith((".", "]"))
+
+
+def _titled(doc_id: str, title: str, text: str) -> Passage:
+    chunk = Chunk(f"{doc_id}-0", doc_id, title, f"corpus/{doc_id}.txt", "", None, 0, text)
+    return Passage(chunk, 1.0)
+
+
+def test_a_year_in_the_title_scopes_the_document_but_not_another_year() -> None:
+    from assistant.answerer import candidates
+
+    passages = [
+        _titled("r", "Årsrapport 2022", "Ved inngangen av året lanserte senteret en veileder.")
+    ]
+    asked = analyse("Hva lanserte senteret ved inngangen av 2022?")
+    ranked, reason = constrain(asked, passages, candidates(asked, passages, {}))
+    assert reason is None and ranked
+    other = analyse("Hva lanserte senteret ved inngangen av 2019?")
+    ranked, reason = constrain(other, passages, candidates(other, passages, {}))
+    assert reason is not None and not ranked
+
+
+def test_terms_match_across_hyphens_and_one_letter_off() -> None:
+    from assistant.answerer import _match, _stems
+
+    stems = _stems("Webinar-rekke for representanter fra kommunene.")
+    assert _match("webinarrekk", set(stems), stems) == 1.0  # "webinarrekka"
+    assert 0 < _match("represantant", set(stems), stems) < 1.0  # a typo
+    assert _match("repetisjon", set(stems), stems) == 0.0
+
+
+def test_an_article_is_not_a_quantity() -> None:
+    from assistant.answerer import fits_type
+
+    q = analyse("Hvor mange deltok på konferansen?")
+    assert fits_type(q, "Det ble gjennomført en egen workshop for de som deltok.") is False
+    assert fits_type(q, "Over 300 deltok på konferansen.") is True
+    assert fits_type(q, "Tre kommuner deltok.") is True
+
+
+def test_a_count_in_nynorsk_counts_the_bokmaal_noun() -> None:
+    from assistant.answerer import candidates
+
+    passages = [_passage("a", "I 2022 ble lekene arrangert i 18 byer og tettsteder.")]
+    q = analyse("Kor mange byar arrangerte lekene i 2022?")
+    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
+    assert reason is None and "18" in ranked[0].text
