@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +264,7 @@ def run_norquad(
         results,
         {
             "benchmark": f"NorQuAD {split}",
+            "created": datetime.now().astimezone().isoformat(timespec="seconds"),
             "data": str(data_dir),
             "target": "i prosess",
             "embeddings": assistant.embedder.name,
