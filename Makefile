@@ -38,6 +38,7 @@ test: install browser-deps
 
 check: install
 	$(BIN)/ruff check lhl ingest assistant api eval tests scripts
+	$(BIN)/ruff format --check lhl ingest assistant api eval tests scripts
 	$(BIN)/mypy lhl ingest assistant api eval
 
 eval: ingest

@@ -14,10 +14,36 @@ from assistant.questions import analyse
 from lhl.records import Turn
 from lhl.text import STOPWORDS, tokens
 
-_ELLIPTIC_START = re.compile(r"^\s*(og|enn|men|også|òg|hva med|kva med|hvordan med|korleis med|og hva med|og kva med|og hvem|og når|og hvor)\b", re.I)
-_WHAT_ABOUT = re.compile(r"^\s*(?:og\s+|men\s+)?(?:hva|kva|hvordan|korleis)\s+med\s+(.+?)\s*\??\s*$|^\s*enn\s+(.+?)\s*\??\s*$", re.I)
-_ANAPHORA = {"det", "den", "dette", "disse", "desse", "dei", "de", "denne", "der", "dit", "han", "hun", "ho", "dem", "deres", "samme", "sistnevnte"}
-_RELATIVE_YEAR = re.compile(r"\b(året|åra|årene)\s+(før|etter)\b|\b(forrige|neste)\s+år\b|\bi fjor\b", re.I)
+_ELLIPTIC_START = re.compile(
+    r"^\s*(og|enn|men|også|òg|hva med|kva med|hvordan med|korleis med|og hva med|og kva med|og hvem|og når|og hvor)\b",
+    re.I,
+)
+_WHAT_ABOUT = re.compile(
+    r"^\s*(?:og\s+|men\s+)?(?:hva|kva|hvordan|korleis)\s+med\s+(.+?)\s*\??\s*$|^\s*enn\s+(.+?)\s*\??\s*$",
+    re.I,
+)
+_ANAPHORA = {
+    "det",
+    "den",
+    "dette",
+    "disse",
+    "desse",
+    "dei",
+    "de",
+    "denne",
+    "der",
+    "dit",
+    "han",
+    "hun",
+    "ho",
+    "dem",
+    "deres",
+    "samme",
+    "sistnevnte",
+}
+_RELATIVE_YEAR = re.compile(
+    r"\b(året|åra|årene)\s+(før|etter)\b|\b(forrige|neste)\s+år\b|\bi fjor\b", re.I
+)
 
 
 def _last_user_question(history: Sequence[Turn]) -> str | None:
@@ -81,8 +107,10 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
         return substituted
     have = set(tokens(resolved))
     missing = [
-        w for w in re.findall(r"[\wæøåÆØÅ-]+", previous)
-        if w.lower() not in have and w.lower() not in _QUESTION_WORDS
+        w
+        for w in re.findall(r"[\wæøåÆØÅ-]+", previous)
+        if w.lower() not in have
+        and w.lower() not in _QUESTION_WORDS
         and not (rel and re.fullmatch(r"(19|20)\d\d", w))
     ]
     if missing:
@@ -90,8 +118,22 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
     return resolved[:1].upper() + resolved[1:]
 
 
-_QUESTION_WORDS = {"hva", "kva", "hvem", "kven", "hvor", "kor", "når", "hvordan", "korleis",
-                   "hvorfor", "kvifor", "hvilke", "hvilken", "hvilket"}
+_QUESTION_WORDS = {
+    "hva",
+    "kva",
+    "hvem",
+    "kven",
+    "hvor",
+    "kor",
+    "når",
+    "hvordan",
+    "korleis",
+    "hvorfor",
+    "kvifor",
+    "hvilke",
+    "hvilken",
+    "hvilket",
+}
 
 
 def _question_word(question: str) -> str | None:

@@ -39,7 +39,9 @@ class Assistant:
     ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embeddings, settings.embed_threads)
-        self.generative = generative or (GenerativeAnswerer(settings) if settings.generative else None)
+        self.generative = generative or (
+            GenerativeAnswerer(settings) if settings.generative else None
+        )
         self._index: Index | None = None
         self._lock = threading.Lock()
         self.retriever = Retriever(self._current_index, settings.dense_weight)
@@ -134,7 +136,9 @@ class Assistant:
         )
         if reason or best is None:
             log.info("refusing %r: %s", resolved, reason)
-            related = [Citation.from_passage(i, p) for i, p in enumerate(passages[:CITED_RELATED], 1)]
+            related = [
+                Citation.from_passage(i, p) for i, p in enumerate(passages[:CITED_RELATED], 1)
+            ]
             text = messages.NOT_FOUND if related else messages.NOT_FOUND_NO_PASSAGES
             return Answer(answer=text, found=False, citations=related, **base)  # type: ignore[arg-type]
         chosen = answerer.choose(q, passages, ranked)

@@ -27,7 +27,9 @@ def _progress(done: int, total: int) -> None:
     if sys.stderr.isatty():
         width = 30
         filled = int(width * done / max(total, 1))
-        sys.stderr.write(f"\rLager embeddinger [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        sys.stderr.write(
+            f"\rLager embeddinger [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        )
         if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()

@@ -258,7 +258,8 @@ def test_a_year_in_the_title_scopes_the_document_but_not_another_year() -> None:
 
 
 def test_terms_match_across_hyphens_and_one_letter_off() -> None:
-    from assistant.answerer import _match, _stems
+    from assistant.answer_types import content_stems as _stems
+    from assistant.answerer import _match
 
     stems = _stems("Webinar-rekke for representanter fra kommunene.")
     assert _match("webinarrekk", set(stems), stems) == 1.0  # "webinarrekka"
@@ -267,7 +268,7 @@ def test_terms_match_across_hyphens_and_one_letter_off() -> None:
 
 
 def test_an_article_is_not_a_quantity() -> None:
-    from assistant.answerer import fits_type
+    from assistant.answer_types import fits_type
 
     q = analyse("Hvor mange deltok på konferansen?")
     assert fits_type(q, "Det ble gjennomført en egen workshop for de som deltok.") is False

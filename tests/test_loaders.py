@@ -319,5 +319,7 @@ def test_a_section_called_innhold_with_prose_is_not_dropped_as_a_toc() -> None:
         "sykehjemmet, og hva beboerne mener om den.\n\n## Neste\n\nTekst her om noe.\n"
     )
     assert any(t.startswith("Denne delen handler om innholdet i maten") for t in texts(blocks))
-    toc = load_text("# Plan\n\n## Innhold\n\n- Innledning\n- Mål\n\n## Innledning\n\nPlanen gjelder.\n")
+    toc = load_text(
+        "# Plan\n\n## Innhold\n\n- Innledning\n- Mål\n\n## Innledning\n\nPlanen gjelder.\n"
+    )
     assert texts(toc, "item") == [] and "Planen gjelder." in texts(toc)
