@@ -456,6 +456,8 @@ def choose(
             for c in chosen
         ):
             continue
+        if cand.text.rstrip().endswith((":", ";", ",")):
+            continue  # an introduction to something not shown: no answer on its own
         limit = MAX_ANSWER_CHARS if len(chosen) == 1 else SHORT_ANSWER_CHARS
         if sum(len(c.answer_text) for c in chosen) + len(cand.answer_text) <= limit:
             chosen.append(cand)
