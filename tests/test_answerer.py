@@ -283,4 +283,3 @@ def test_a_count_in_nynorsk_counts_the_bokmaal_noun() -> None:
     q = analyse("Kor mange byar arrangerte lekene i 2022?")
     ranked, reason = constrain(q, passages, candidates(q, passages, {}))
     assert reason is None and "18" in ranked[0].text
-
