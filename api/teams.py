@@ -30,7 +30,13 @@ from fastapi.responses import JSONResponse
 from api import cards
 from api.deps import SettingsDep, get_assistant, get_metrics
 from assistant.service import Assistant
-from lhl.errors import InvalidQuestion, LhlError, Unauthorized
+from lhl.errors import (
+    BadMessage,
+    BodyTooLarge,
+    InvalidQuestion,
+    TeamsNotConfigured,
+    Unauthorized,
+)
 from lhl.records import Answer
 from lhl.settings import Settings
 
@@ -49,24 +55,6 @@ _NO_KEY = b"\0" * 32  # stands in for a missing team's key; nothing verifies aga
 
 
 # -- configuration: which team signs with which key -------------------------------------------
-class TeamsNotConfigured(LhlError):
-    code = "teams_ikke_satt_opp"
-    status = 503
-    message = "Teams-koblingen er ikke satt opp på denne tjenesten."
-
-
-class BodyTooLarge(LhlError):
-    code = "for_stor"
-    status = 413
-    message = "Forespørselen er for stor."
-
-
-class BadMessage(LhlError):
-    code = "ugyldig_melding"
-    status = 400
-    message = "Meldingen fra Teams har feil format."
-
-
 @dataclass(frozen=True, slots=True)
 class TeamsKeys:
     """HMAC keys (decoded security tokens) by team; `default` serves requests without ?team=."""

@@ -3,9 +3,12 @@
     LhlError
     ├── InvalidQuestion      400  empty or too long question, bad parameters
     ├── IndexNotReady        503  no index yet, or it is being loaded
-    ├── IndexError_          503  the index could not be read (corrupt, server down)
+    ├── IndexUnavailable     503  the index could not be read (corrupt, server down)
     ├── IngestFailed         -    nothing could be indexed
-    └── Unauthorized         401  Teams signature missing or wrong
+    ├── Unauthorized         401  Teams signature missing or wrong
+    ├── TeamsNotConfigured   503  no (valid) Teams tokens configured
+    ├── BodyTooLarge         413  request body over the limit
+    └── BadMessage           400  a Teams message that is not the expected JSON
 
 Full detail goes to the log; only `message` reaches a user.
 """
@@ -53,3 +56,21 @@ class Unauthorized(LhlError):
     code = "ikke_autorisert"
     status = 401
     message = "Forespørselen er ikke autorisert."
+
+
+class TeamsNotConfigured(LhlError):
+    code = "teams_ikke_satt_opp"
+    status = 503
+    message = "Teams-koblingen er ikke satt opp på denne tjenesten."
+
+
+class BodyTooLarge(LhlError):
+    code = "for_stor"
+    status = 413
+    message = "Forespørselen er for stor."
+
+
+class BadMessage(LhlError):
+    code = "ugyldig_melding"
+    status = 400
+    message = "Meldingen fra Teams har feil format."

