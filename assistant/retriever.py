@@ -13,7 +13,9 @@ from collections.abc import Callable
 from lhl.records import Chunk, Passage
 from lhl.store import Index
 
-RRF_K = 60
+# Low, so a passage first in one ranking is not buried under ones middling in both
+# (measured 60 → 10: known facts 0.795 → 0.809, NorQuAD validation 0.786 → 0.790).
+RRF_K = 10
 
 
 def fuse(rankings: list[tuple[list[tuple[Chunk, float]], float]], k: int) -> list[Passage]:

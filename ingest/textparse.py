@@ -17,10 +17,13 @@ BOILERPLATE = (
     re.compile(r"^du benytter en nettleser vi ikke støtter", re.I),
     re.compile(r"^se informasjon om nettlesere\.?$", re.I),
     re.compile(r"^se tidligere versjoner$", re.I),
-    re.compile(r"^(?:først publisert|sist faglig oppdatert|siste faglige endring)\b.*$", re.I),
     re.compile(r"^(?:klikk|les mer|trykk) her\.?$", re.I),
     re.compile(r"^(?:til toppen|hopp til (?:hovedinnhold|innhold)|del på \w+|skriv ut)$", re.I),
 )
+# The page's dates stay: "når ble siden sist oppdatert?" is a fair question. Only the link
+# text glued to them goes.
+PAGE_DATES = re.compile(r"^(?:først publisert|sist faglig oppdatert|siste faglige endring)\b", re.I)
+PAGE_DATES_LINK = re.compile(r"\s*se tidligere versjoner\s*$", re.I)
 TOC_LINE = re.compile(r"(?:\.{3,}|…)\s*\d+\s*$|^\d+(?:\.\d+)*\.?\s+\S.*\t\s*\d+\s*$")
 TOC_TITLE = re.compile(r"^(?:innhold|innholdsfortegnelse|innholdsliste)\s*:?$", re.I)
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
@@ -84,6 +87,8 @@ def _split_lines(text: str) -> list[Line | None]:
         if LOST_SYMBOL_LEGEND.match(stripped):
             out.append(None)
             continue
+        if PAGE_DATES.match(stripped):
+            body = PAGE_DATES_LINK.sub("", body)
         hard = raw.endswith("  ") or body.endswith("\\")
         body = body.removesuffix("\\")
         indent = len(body.expandtabs(4)) - len(body.expandtabs(4).lstrip())

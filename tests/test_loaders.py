@@ -32,7 +32,10 @@ def test_web_page_boilerplate_is_removed() -> None:
         joined = "\n".join(texts(blocks_of(name)))
         assert "nettleser vi ikke støtter" not in joined
         assert "Se tidligere versjoner" not in joined
-        assert "Siste faglige endring" not in joined and "Først publisert" not in joined
+
+    # The page's dates are content ("når ble siden sist oppdatert?"), without the link text.
+    dates = texts(blocks_of("om-stotteapparatene.txt"))[-1]
+    assert dates == "Først publisert: 23.06.2021 Sist faglig oppdatert: 08.04.2022"
 
 
 def test_name_list_is_text_not_headings() -> None:
