@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from assistant.answer_types import ANAPHORIC_START, PRONOUN_START, content_stems, fits_type
 from assistant.questions import QuestionAnalysis, mentions
 from lhl.records import Passage
-from lhl.text import normalize, sentences, stem, tokens
+from lhl.text import normalize, sentences, stem, terms, tokens
 
 PASSAGES_CONSIDERED = 5
 # The answer: the best sentence, maybe a neighbour it leans on, and runners-up.
@@ -58,6 +58,7 @@ class Features:
     rank: float  # retrieval rank of the passage (0 = first)
     type_evidence: float  # TYPE_EVIDENCE for holding, or lacking, the asked-for kind
     opening: float  # 1 for a document's first sentence (an encyclopedia's catch-all definition)
+    defines: float  # 1 when it opens with the term a "hva er X?" asks about ("• X: …")
     too_long: float  # characters beyond 250, / 100
     too_short: float  # 1 when under 25 characters
 
@@ -76,6 +77,7 @@ class Weights:
     rank: float = -0.1
     type_evidence: float = 0.2
     opening: float = -0.4
+    defines: float = 0.4
     too_long: float = -0.2
     too_short: float = -0.05
 
@@ -194,6 +196,14 @@ def _figure_share(q: QuestionAnalysis, text: str) -> float:
     return sum(mentions(text, f) for f in figures) / len(figures)
 
 
+_LIST_MARK = re.compile(r"^[•▪◦●‣*–\-«\"\s]+")
+
+
+def _opens_with(term: Sequence[str], text: str) -> bool:
+    """Whether the text, list mark aside, begins with the term (stems compared)."""
+    return terms(_LIST_MARK.sub("", text), keep_stopwords=True)[: len(term)] == list(term)
+
+
 def _bigram_share(q: QuestionAnalysis, stem_list: Sequence[str]) -> float:
     if not q.bigrams:
         return 0.0
@@ -260,6 +270,7 @@ def candidates(
             rank=float(pi),
             type_evidence=0.0 if fit is None else (bonus if fit else -penalty),
             opening=float(si == 0 and passages[pi].chunk.position == 0),
+            defines=float(bool(q.defined) and _opens_with(q.defined, full_texts[i])),
             too_long=max(0, len(sent) - 250) / 100,
             too_short=float(len(sent) < 25),
         )

@@ -99,7 +99,8 @@ _TYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
 ]
 
 _YEAR = re.compile(r"(?<![\d.,])(1[5-9]\d\d|20[0-4]\d)(?![\d.,]\d)")
-_NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?(?![\d])")
+# Not a digit glued to a letter: "G7-toppmøtet" asks about no number 7.
+_NUMBER = re.compile(r"(?<![\d.,])(?<![^\W\d_])\d+(?:[.,]\d+)?(?![\d])")
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|\d+")
 _WH_WORDS = frozenset(
     "hva kva hvem kven hvor kor hvilke hvilken hvilket når hvordan korleis hvorfor kvifor "
@@ -126,6 +127,7 @@ class QuestionAnalysis:
     bigrams: tuple[tuple[str, str], ...] = ()  # adjacent content stems, for phrase matches
     question_tokens: frozenset[str] = frozenset()  # every lower-cased token of the question
     attribute: str | None = None  # stemmed noun asked for: "hvem er *direktør* for …"
+    defined: tuple[str, ...] = ()  # stems of the term a "hva er X?" asks to define
 
 
 def question_type(question: str) -> QuestionType:
@@ -168,6 +170,10 @@ _ATTRIBUTE_AFTER = re.compile(
 )
 
 
+# Adverbs that may stand where the attribute noun would ("hvem blir *helt sikkert* …").
+_ADVERBS = frozenset("helt egentlig nå no faktisk sikkert trolig også nettopp vanligvis".split())
+
+
 def _attribute(question: str) -> str | None:
     m = _ATTRIBUTE_AFTER.match(question)
     if not m:
@@ -175,13 +181,27 @@ def _attribute(question: str) -> str | None:
     words = [w for w in _WORD.findall(question[m.end() :])[:4]]
     for i, word in enumerate(words):
         lw = word.lower()
-        if lw in STOPWORDS or word[:1].isupper() or lw.isdigit():
+        if lw in STOPWORDS or lw in _ADVERBS or word[:1].isupper() or lw.isdigit():
             continue
         following = words[i + 1].lower() if i + 1 < len(words) else ""
         if lw.endswith("e") and following and following not in STOPWORDS and following.isalpha():
             continue  # "den norske landslagssjefen": an adjective before its noun
         return stem(lw)
     return None
+
+
+# "Hva er Trøndelagsløftet?": the term to define, when short enough to open its definition
+# ("• Trøndelagsløftet. Velferdsteknologi for …", "Trøndelag for alle: Tverretatlig …").
+_DEFINED = re.compile(
+    r"^\s*(?:hva|kva)\s+(?:er|var|betyr|tyder)\s+(?:(?:ein|eit|en|et|ei)\s+)?(.+?)\s*\??\s*$", re.I
+)
+MAX_DEFINED_TERMS = 4
+
+
+def _defined(question: str) -> tuple[str, ...]:
+    m = _DEFINED.match(question)
+    found = tuple(terms(m.group(1), keep_stopwords=True)) if m else ()
+    return found if len(found) <= MAX_DEFINED_TERMS else ()
 
 
 def analyse(question: str) -> QuestionAnalysis:
@@ -200,6 +220,7 @@ def analyse(question: str) -> QuestionAnalysis:
         bigrams=tuple(dict.fromkeys(zip(content, content[1:], strict=False))),
         question_tokens=frozenset(tokens(question)),
         attribute=_attribute(question) if qtype != "hvorfor" else None,
+        defined=_defined(question),
     )
 
 

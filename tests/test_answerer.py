@@ -65,6 +65,17 @@ def test_attribute_is_the_noun_not_its_adjective_nor_a_kind_of_answer() -> None:
     assert analyse("Hva er hensikten med gruppa?").attribute is None
 
 
+def test_a_digit_glued_to_a_letter_is_no_number_and_an_adverb_no_attribute() -> None:
+    assert analyse("Hva ble sagt under G7-toppmøtet i 2019?").numbers == ()
+    assert analyse("Hvem blir hun helt sikkert lagvenninne med?").attribute == "lagvenninn"
+
+
+def test_the_term_a_definition_question_asks_about() -> None:
+    assert analyse("Hva er Trøndelag for alle?").defined == ("trøndelag", "for", "all")
+    assert analyse("Kva er ein ressursportal?").defined == ("ressursportal",)
+    assert analyse("Hvem leder gruppa?").defined == ()
+
+
 def test_names_include_capitalised_parts_of_hyphenated_words() -> None:
     assert "vm" in analyse("Hvem vant fotball-VM i 1998?").names
     assert analyse("Hvem leder gruppa?").names == ()
@@ -283,3 +294,19 @@ def test_a_count_in_nynorsk_counts_the_bokmaal_noun() -> None:
     q = analyse("Kor mange byar arrangerte lekene i 2022?")
     ranked, reason = constrain(q, passages, candidates(q, passages, {}))
     assert reason is None and "18" in ranked[0].text
+
+
+def test_a_definition_list_item_answers_what_its_term_is() -> None:
+    from assistant.answerer import candidates
+
+    # The first sentence has the term and a copula ("er et"), yet says nothing of what it is.
+    text = (
+        "I Nettverket er et av temaene samlingene for Nettverket.\n"
+        "• Nettverket: Et samarbeid mellom kommuner som vil bli mer aldersvennlige.\n"
+        "• Senteret: Et nasjonalt kompetansesenter for aldersvennlige samfunn."
+    )
+    passages = [_passage("a", text, 1)]
+    q = analyse("Hva er Nettverket?")
+    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
+    assert reason is None
+    assert ranked[0].text.startswith("• Nettverket:")
