@@ -53,6 +53,16 @@ def _last_user_question(history: Sequence[Turn]) -> str | None:
     return None
 
 
+# "det trinnet", "den rapporten", "de to": a demonstrative before a definite noun or a
+# number points back; before an adjective ("det nasjonale støtteapparatet") it does not.
+_POINTING_BACK = re.compile(
+    r"\b(?:den|det|de|dei|denne|dette|disse|desse)\s+"
+    r"(?:to|tre|fire|fem|begge|[a-zæøå]{3,}(?:et|en|ene|a))\b",
+    re.I,
+)
+MAX_POINTING_CONTENT = 4  # a longer question that says "det trinnet" names enough itself
+
+
 def is_followup(question: str, history: Sequence[Turn]) -> bool:
     if not _last_user_question(history):
         return False
@@ -62,6 +72,7 @@ def is_followup(question: str, history: Sequence[Turn]) -> bool:
         _ELLIPTIC_START.search(question)
         or _RELATIVE_YEAR.search(question)
         or (_has_pronoun(words) and len(content) <= 3)
+        or (_POINTING_BACK.search(question) and len(content) <= MAX_POINTING_CONTENT)
         or len(content) <= 1
     )
 
@@ -106,11 +117,13 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
     if substituted:
         return substituted
     have = set(tokens(resolved))
+    replaced = {p.lower() for p, _ in _swaps(previous, resolved)}  # "nasjonale" → "regionale"
     missing = [
         w
         for w in re.findall(r"[\wæøåÆØÅ-]+", previous)
         if w.lower() not in have
         and w.lower() not in _QUESTION_WORDS
+        and w.lower() not in replaced
         and not (rel and re.fullmatch(r"(19|20)\d\d", w))
     ]
     if missing:
@@ -140,18 +153,32 @@ def _question_word(question: str) -> str | None:
     return next((w for w in tokens(question) if w in _QUESTION_WORDS), None)
 
 
+SAME_ENDING = 4  # letters two words share at the end to be the same inflection ("-nale")
+
+
+def _swaps(previous: str, current: str) -> list[tuple[str, str]]:
+    """(previous word, current word) pairs of the same inflection, the current one new:
+    "regionale" in "Og hvem sitter i det regionale?" stands in for "nasjonale" before it."""
+    prev_words = re.findall(r"[\wæøåÆØÅ-]+", previous)
+    prev_lower = {p.lower() for p in prev_words}
+    pairs = []
+    for word in re.findall(r"[\wæøåÆØÅ-]+", current):
+        lw = word.lower()
+        if lw in STOPWORDS or len(lw) < 5 or lw in prev_lower:
+            continue
+        for p in prev_words:
+            lp = p.lower()
+            if len(lp) >= 5 and lp not in STOPWORDS and lp[-SAME_ENDING:] == lw[-SAME_ENDING:]:
+                pairs.append((p, word))
+                break
+    return pairs
+
+
 def _substitute(previous: str, current: str) -> str | None:
     """Swap a word of the previous question for a current word of the same inflection
     ("i det nasjonale" after "… det regionale støtteapparatet?" → "… det nasjonale …")."""
     if _question_word(current):
         return None
-    prev_words = re.findall(r"[\wæøåÆØÅ-]+", previous)
-    for word in re.findall(r"[\wæøåÆØÅ-]+", current):
-        lw = word.lower()
-        if lw in STOPWORDS or len(lw) < 5 or lw in (p.lower() for p in prev_words):
-            continue
-        for p in prev_words:
-            lp = p.lower()
-            if len(lp) >= 5 and lp not in STOPWORDS and lp[-3:] == lw[-3:] and lp != lw:
-                return re.sub(rf"\b{re.escape(p)}\b", word, previous, count=1)
+    for p, word in _swaps(previous, current)[:1]:
+        return re.sub(rf"\b{re.escape(p)}\b", word, previous, count=1)
     return None

@@ -26,6 +26,24 @@ def test_same_inflection_word_is_swapped() -> None:
     assert resolved == "Hvem sitter i det nasjonale støtteapparatet?"
 
 
+def test_a_demonstrative_before_a_definite_noun_or_a_number_points_back() -> None:
+    steps = [Turn("user", "Hva heter trinn 5 i veiledningsheftet?"), Turn("assistant", "…")]
+    resolved = resolve("Hvilke hjelpespørsmål hører til det trinnet?", steps)
+    assert "trinn 5" in resolved and "veiledningsheftet" in resolved
+    assert is_followup("Hvorfor akkurat de to?", steps)
+    assert not is_followup("Hvem består det nasjonale støtteapparatet av?", steps)
+
+
+def test_a_word_the_followup_replaces_is_not_carried_over() -> None:
+    national = [
+        Turn("user", "Hvem består det nasjonale støtteapparatet av?"),
+        Turn("assistant", "…"),
+    ]
+    resolved = resolve("Og hvem sitter i det regionale?", national)
+    assert "regionale" in resolved and "støtteapparatet" in resolved
+    assert "nasjonale" not in resolved
+
+
 def test_short_followup_keeps_the_previous_topic_and_year() -> None:
     resolved = resolve("Hvor mange ble nominert?", PRIZE)
     assert resolved.startswith("Hvor mange ble nominert")
