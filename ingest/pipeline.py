@@ -30,10 +30,12 @@ from lhl.embeddings import Embedder
 from lhl.errors import IngestFailed, LhlError
 from lhl.records import Chunk, DocumentInfo
 from lhl.settings import Settings
+from lhl.shared_state import SharedState
 from lhl.store import (
     DocumentState,
     IndexState,
     VectorStore,
+    chroma_client,
     chunk_terms,
     read_state,
     write_state,
@@ -258,6 +260,8 @@ def run_ingest(
     report = IngestReport()
     with ingest_lock(settings.index_dir):
         old = _previous_state(settings.index_dir, report)
+        if old is None and settings.chroma_url:
+            old = _shared_state(settings, embedder)
         planned = plan_documents(corpus_dir, report)
         new = _build_state(corpus_dir, planned, old, embedder, report)
         if not new.chunks:
@@ -277,6 +281,8 @@ def run_ingest(
             store = VectorStore(settings, embedder)
             report.embedded = _embed_missing(store, new.chunks, progress)
             _refresh_metadata(store, new, old)
+            if settings.chroma_url:  # first, so no host's copy is ever ahead of the server
+                SharedState(chroma_client(settings), settings, embedder).publish(new)
             if old is None or new.to_json() != old.to_json():
                 write_state(settings.index_dir, new)
         except LhlError:
@@ -311,6 +317,17 @@ def _previous_state(index_dir: Path, report: IngestReport) -> IndexState | None:
         log.warning("unreadable index state in %s, rebuilding: %r", index_dir, exc)
         report.warnings.append("Advarsel: den gamle indeksen kunne ikke leses; bygger den på nytt.")
         return None
+
+
+def _shared_state(settings: Settings, embedder: Embedder) -> IndexState | None:
+    """The state another host published to the Chroma server, so that an ingest from a new
+    host is incremental too."""
+    try:
+        fetched = SharedState(chroma_client(settings), settings, embedder).fetch()
+    except Exception as exc:
+        log.warning("cannot read the shared index state: %r", exc)
+        return None
+    return fetched[1] if fetched else None
 
 
 def _build_state(

@@ -6,8 +6,9 @@ ingest. An ingest that dies half-way leaves extra vectors in Chroma that no live
 to (dense results are filtered by the live set), and the old state keeps serving. The next
 successful ingest deletes the orphans.
 
-The state file (and with it the lexical index) always lives in `LHL_INDEX_DIR`, also when the
-vectors live in a Chroma server (`LHL_CHROMA_URL`).
+The state file (and with it the lexical index) lives in `LHL_INDEX_DIR`. When the vectors live
+in a Chroma server (`LHL_CHROMA_URL`), the state is published there too (lhl/shared_state.py),
+so any host pointed at the server can serve, and picks up a newer state within seconds.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ from lhl.errors import IndexNotReady, IndexUnavailable
 from lhl.lexical import LexicalIndex
 from lhl.records import Chunk, DocumentInfo
 from lhl.settings import Settings
+from lhl.shared_state import CHECK_INTERVAL_S, SharedState, generation
 from lhl.text import terms
 
 log = logging.getLogger(__name__)
@@ -279,10 +282,17 @@ class Index:
         try:
             state = read_state(settings.index_dir)
         except (OSError, ValueError) as exc:
-            raise IndexNotReady(
-                "Indeksen kan ikke leses. Kjør «lhl ingest» for å bygge den på nytt.",
-                detail=f"cannot read {settings.index_dir / STATE_FILE}: {exc!r}",
-            ) from exc
+            if not settings.chroma_url:
+                raise IndexNotReady(
+                    "Indeksen kan ikke leses. Kjør «lhl ingest» for å bygge den på nytt.",
+                    detail=f"cannot read {settings.index_dir / STATE_FILE}: {exc!r}",
+                ) from exc
+            state = None  # the server's copy will do
+        self._shared: SharedState | None = None
+        self._next_check = 0.0
+        self.generation: str | None = None
+        if settings.chroma_url:
+            state = self._sync_shared(state)
         if state is None or not state.chunks:
             raise IndexNotReady(detail=f"no index in {settings.index_dir}")
         if state.embedder != embedder.name:
@@ -300,6 +310,31 @@ class Index:
         self.dense = VectorStore(settings, embedder, fresh=True)
         self.vectors = self.dense.store
 
+    def _sync_shared(self, local: IndexState | None) -> IndexState | None:
+        """The state published in the Chroma server when it differs from the local copy (which
+        is then replaced), else the local copy."""
+        try:
+            self._shared = SharedState(chroma_client(self.settings), self.settings, self.embedder)
+            current = self._shared.current()
+            if current is None or (local is not None and generation(local) == current):
+                self.generation = current
+                return local
+            fetched = self._shared.fetch()
+        except Exception as exc:
+            if local is None:
+                raise IndexUnavailable(detail=f"cannot read the shared state: {exc!r}") from exc
+            log.warning("shared index state unreadable, serving the local copy: %r", exc)
+            return local
+        if fetched is None:
+            return local
+        self.generation, state = fetched
+        try:
+            write_state(self.settings.index_dir, state)
+            self._mtime = self._state_mtime()
+        except OSError as exc:  # a read-only disk: serve from memory
+            log.warning("cannot keep a local copy of the shared state: %r", exc)
+        return state
+
     def _state_mtime(self) -> float:
         try:
             return (self.settings.index_dir / STATE_FILE).stat().st_mtime
@@ -307,8 +342,19 @@ class Index:
             return 0.0
 
     def is_stale(self) -> bool:
-        """True when an ingest has replaced the state since this view was loaded."""
-        return self._state_mtime() != self._mtime
+        """True when an ingest has replaced the state since this view was loaded: here, or
+        (asked at most every CHECK_INTERVAL_S) on another host sharing the Chroma server."""
+        if self._state_mtime() != self._mtime:
+            return True
+        if self._shared is None or time.monotonic() < self._next_check:
+            return False
+        self._next_check = time.monotonic() + CHECK_INTERVAL_S
+        try:
+            current = self._shared.current()
+        except Exception as exc:
+            log.warning("cannot ask the Chroma server for the index state: %r", exc)
+            return False
+        return current is not None and current != self.generation
 
     @property
     def documents(self) -> list[DocumentState]:

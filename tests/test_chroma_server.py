@@ -1,5 +1,6 @@
 """Server mode: vectors in a real `chroma run` server on loopback (LHL_CHROMA_URL), the state
-file and the lexical index beside it in LHL_INDEX_DIR."""
+file and the lexical index beside it in LHL_INDEX_DIR, and the state published to the server
+so that another host can serve."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import httpx
 import pytest
 from conftest import make_settings
 
+from assistant.service import Assistant
 from ingest.pipeline import run_ingest
 from lhl.embeddings import HashEmbedder
 from lhl.errors import IndexUnavailable
@@ -142,6 +144,40 @@ def test_ingest_rerun_and_search_against_a_server(
     assert "gikk til Vefsn kommune" in lexical[0][0].text
 
 
+def test_another_host_serves_from_the_server_and_follows_a_new_ingest(
+    tmp_path: Path, corpus_copy: Path, chroma_url: str
+) -> None:
+    ingesting = server_settings(tmp_path, chroma_url)
+    run_ingest(ingesting, HashEmbedder(), corpus_copy)
+    # A second host: same server and collection, an empty index folder of its own.
+    serving = ingesting.model_copy(update={"index_dir": tmp_path / "host-b" / "index"})
+    assistant = Assistant(serving, HashEmbedder())
+    assistant.load()
+    answer = assistant.ask("Hvilken kommune fikk Leve hele livet-prisen for 2022?")
+    assert answer.found and "Melhus" in answer.answer
+    assert read_state(serving.index_dir) == read_state(ingesting.index_dir)  # a local copy
+
+    # A new ingest on the first host reaches the second at its next check.
+    path = corpus_copy / PRIZE
+    path.chmod(0o644)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "gikk til Melhus kommune", "gikk til Vefsn kommune"
+        ),
+        encoding="utf-8",
+    )
+    run_ingest(ingesting, HashEmbedder(), corpus_copy)
+    assistant.index._next_check = 0.0  # the next check is due now, not in CHECK_INTERVAL_S
+    answer = assistant.ask("Hvilken kommune fikk Leve hele livet-prisen for 2022?")
+    assert answer.found and "Vefsn" in answer.answer
+
+    # An ingest from a third host with an empty folder is incremental too.
+    third = ingesting.model_copy(update={"index_dir": tmp_path / "host-c" / "index"})
+    embedder = HashEmbedder()
+    report = run_ingest(third, embedder, corpus_copy)
+    assert report.embedded == 0 and embedder.calls == 0 and len(report.unchanged) == 5
+
+
 def test_unreachable_server_is_a_clear_error(tmp_path: Path, corpus_copy: Path) -> None:
     settings = server_settings(tmp_path, f"http://127.0.0.1:{free_port()}")
     with pytest.raises(IndexUnavailable):
@@ -149,3 +185,5 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path, corpus_copy: Path) 
     with pytest.raises(IndexUnavailable):
         run_ingest(settings, HashEmbedder(), corpus_copy)
     assert not (settings.index_dir / STATE_FILE).exists()
+    with pytest.raises(IndexUnavailable):  # no local state, and no server to fetch it from
+        Index(settings, HashEmbedder())
