@@ -95,6 +95,13 @@ def server_settings(tmp_path: Path, url: str) -> Settings:
     )
 
 
+def give_the_prize_to_vefsn(corpus: Path) -> None:
+    path = corpus / PRIZE
+    path.chmod(0o644)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("gikk til Melhus", "gikk til Vefsn"), encoding="utf-8")
+
+
 def test_ingest_rerun_and_search_against_a_server(
     tmp_path: Path, corpus_copy: Path, chroma_url: str
 ) -> None:
@@ -122,14 +129,7 @@ def test_ingest_rerun_and_search_against_a_server(
     assert again.embedded == 0 and embedder.calls == 0 and len(again.unchanged) == 5
 
     # A changed file: the new chunk is embedded, the old vector leaves the server.
-    path = corpus_copy / PRIZE
-    path.chmod(0o644)
-    path.write_text(
-        path.read_text(encoding="utf-8").replace(
-            "gikk til Melhus kommune", "gikk til Vefsn kommune"
-        ),
-        encoding="utf-8",
-    )
+    give_the_prize_to_vefsn(corpus_copy)
     changed = run_ingest(settings, HashEmbedder(), corpus_copy)
     assert changed.updated == [f"corpus/{PRIZE}"] and changed.embedded == 1
     state = read_state(settings.index_dir)
@@ -158,14 +158,7 @@ def test_another_host_serves_from_the_server_and_follows_a_new_ingest(
     assert read_state(serving.index_dir) == read_state(ingesting.index_dir)  # a local copy
 
     # A new ingest on the first host reaches the second at its next check.
-    path = corpus_copy / PRIZE
-    path.chmod(0o644)
-    path.write_text(
-        path.read_text(encoding="utf-8").replace(
-            "gikk til Melhus kommune", "gikk til Vefsn kommune"
-        ),
-        encoding="utf-8",
-    )
+    give_the_prize_to_vefsn(corpus_copy)
     run_ingest(ingesting, HashEmbedder(), corpus_copy)
     assistant.index._next_check = 0.0  # the next check is due now, not in CHECK_INTERVAL_S
     answer = assistant.ask("Hvilken kommune fikk Leve hele livet-prisen for 2022?")
