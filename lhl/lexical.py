@@ -91,7 +91,9 @@ class LexicalIndex:
     def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
         """Top-k (document position, BM25 score); query terms are stemmed like the documents."""
         scores: dict[int, float] = defaultdict(float)
-        for qterm in set(terms(query)):
+        # In the query's order, not a set's: float sums in a hash-seeded order made equal
+        # scores tie-break differently from one process to the next.
+        for qterm in dict.fromkeys(terms(query)):
             best: dict[int, float] = {}
             for term, weight in self.expand(qterm):
                 idf = self.idf[term] * weight

@@ -4,6 +4,9 @@ and the NorQuAD benchmark run over its own temporary index."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,6 +57,36 @@ def test_a_document_counts_a_query_term_once() -> None:
     scores = dict(index.search("evaluering", k=2))
     # The compound adds nothing on top of the word itself in the same document.
     assert scores[0] <= scores[1] * 1.5
+
+
+_RANK_ALL = """
+import json, sys
+from pathlib import Path
+from eval.questions import load_questions
+from lhl.lexical import LexicalIndex
+from lhl.store import read_state
+lexical = LexicalIndex(read_state(Path(sys.argv[1])).chunk_terms)
+questions = load_questions(Path("eval/known_facts.jsonl"))
+print(json.dumps([[i for i, _ in lexical.search(q.question, 30)] for q in questions]))
+"""
+
+
+def test_bm25_ranks_the_same_in_every_process(hash_index: Settings) -> None:
+    """Equal scores must tie-break the same way whatever the process's hash seed (the web
+    service and an evaluator's run once ranked a few questions differently)."""
+    root = Path(__file__).resolve().parent.parent
+    rankings = {
+        subprocess.run(
+            [sys.executable, "-c", _RANK_ALL, str(hash_index.index_dir)],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "9", "16")
+    }
+    assert len(rankings) == 1
 
 
 @pytest.mark.parametrize(
