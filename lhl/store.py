@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
 STATE_FORMAT = 1
 _ID_BATCH = 500
+# Neighbours HNSW explores per query. At Chroma's default (100) the graph each process builds
+# gave different neighbours from one run to the next (NorQuAD, ~1,500 chunks); at 1,000 the
+# search is exact to well beyond that size and answers are the same in every process.
+EF_SEARCH = 1000
 
 
 @dataclass
@@ -214,6 +218,15 @@ class VectorStore:
 
     def __init__(self, settings: Settings, embedder: Embedder, fresh: bool = False) -> None:
         self.store = vector_store(settings, embedder, chroma_client(settings, fresh=fresh))
+        self._ensure_search_ef()
+
+    def _ensure_search_ef(self) -> None:
+        try:
+            hnsw = (self._collection.configuration or {}).get("hnsw") or {}
+            if (hnsw.get("ef_search") or 0) < EF_SEARCH:
+                self._collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
+        except Exception as exc:  # an older server: searches stay approximate
+            log.warning("cannot raise the HNSW search breadth: %r", exc)
 
     @property
     def _collection(self) -> Any:

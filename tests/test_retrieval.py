@@ -18,7 +18,7 @@ from lhl.embeddings import make_embedder
 from lhl.lexical import LexicalIndex
 from lhl.records import Chunk
 from lhl.settings import Settings
-from lhl.store import Index
+from lhl.store import EF_SEARCH, Index, VectorStore
 from lhl.text import terms
 from tests.conftest import make_settings
 
@@ -57,6 +57,11 @@ def test_a_document_counts_a_query_term_once() -> None:
     scores = dict(index.search("evaluering", k=2))
     # The compound adds nothing on top of the word itself in the same document.
     assert scores[0] <= scores[1] * 1.5
+
+
+def test_dense_search_explores_enough_to_be_exact_and_repeatable(hash_index: Settings) -> None:
+    store = VectorStore(hash_index, make_embedder("hash"))
+    assert store._collection.configuration["hnsw"]["ef_search"] >= EF_SEARCH
 
 
 _RANK_ALL = """
