@@ -177,8 +177,8 @@ def _swaps(previous: str, current: str) -> list[tuple[str, str]]:
 def _substitute(previous: str, current: str) -> str | None:
     """Swap a word of the previous question for a current word of the same inflection
     ("i det nasjonale" after "… det regionale støtteapparatet?" → "… det nasjonale …")."""
-    if _question_word(current):
+    pairs = _swaps(previous, current)
+    if _question_word(current) or not pairs:
         return None
-    for p, word in _swaps(previous, current)[:1]:
-        return re.sub(rf"\b{re.escape(p)}\b", word, previous, count=1)
-    return None
+    p, word = pairs[0]
+    return re.sub(rf"\b{re.escape(p)}\b", word, previous, count=1)

@@ -282,7 +282,7 @@ def run_ingest(
             report.embedded = _embed_missing(store, new.chunks, progress)
             _refresh_metadata(store, new, old)
             if settings.chroma_url:  # first, so no host's copy is ever ahead of the server
-                SharedState(chroma_client(settings), settings, embedder).publish(new)
+                SharedState(store.client, settings, embedder).publish(new)
             if old is None or new.to_json() != old.to_json():
                 write_state(settings.index_dir, new)
         except LhlError:

@@ -232,6 +232,10 @@ class VectorStore:
     def _collection(self) -> Any:
         return self.store._collection
 
+    @property
+    def client(self) -> Any:
+        return self.store._client
+
     def existing_ids(self, ids: list[str]) -> set[str]:
         found: set[str] = set()
         for i in range(0, len(ids), _ID_BATCH):

@@ -164,19 +164,8 @@ def test_diff_lists_flips_and_gates_on_tolerance(
     (tmp_path / "old" / "report.json").write_text(json.dumps(old), encoding="utf-8")
     (tmp_path / "new.json").write_text(json.dumps(new), encoding="utf-8")
     out = tmp_path / "diff.md"
-    assert (
-        main(
-            [
-                "eval",
-                "diff",
-                str(tmp_path / "old"),
-                str(tmp_path / "new.json"),
-                "--diff-out",
-                str(out),
-            ]
-        )
-        == 1
-    )
+    argv = ["eval", "diff", str(tmp_path / "old"), str(tmp_path / "new.json")]
+    assert main([*argv, "--diff-out", str(out)]) == 1
     text = capsys.readouterr().out
     assert "## Bestått før, ikke bestått nå (1)" in text and "**k1**" in text
     assert "## Ikke bestått før, bestått nå (1)" in text and "**u2**" in text
@@ -185,39 +174,14 @@ def test_diff_lists_flips_and_gates_on_tolerance(
         in text
     )
     assert "Resultat: VERRE" in text and out.read_text(encoding="utf-8") == text
-    assert (
-        main(
-            [
-                "eval",
-                "diff",
-                str(tmp_path / "old"),
-                str(tmp_path / "new.json"),
-                "--tolerance",
-                "0.05",
-            ]
-        )
-        == 0
-    )
+    assert main([*argv, "--tolerance", "0.05"]) == 0
     assert "Resultat: ingen mål ble verre" in capsys.readouterr().out
     # a rising false-answer rate is a regression too; slower answers only with --latency-tolerance
     new["summary"].update(answer_accuracy=0.5, false_answer_rate=0.75, latency_ms_p95=99.0)
     (tmp_path / "new.json").write_text(json.dumps(new), encoding="utf-8")
-    assert (
-        main(
-            [
-                "eval",
-                "diff",
-                str(tmp_path / "old"),
-                str(tmp_path / "new.json"),
-                "--tolerance",
-                "0.2",
-            ]
-        )
-        == 1
-    )
+    assert main([*argv, "--tolerance", "0.2"]) == 1
     new["summary"].update(false_answer_rate=0.5)
     (tmp_path / "new.json").write_text(json.dumps(new), encoding="utf-8")
-    argv = ["eval", "diff", str(tmp_path / "old"), str(tmp_path / "new.json")]
     assert main(argv) == 0 and main([*argv, "--latency-tolerance", "0.5"]) == 1
 
 

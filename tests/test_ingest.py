@@ -49,6 +49,18 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def lhl_ingest(corpus: Path, index_dir: Path) -> list[str]:
+    """The installed `lhl ingest` command line for this corpus and index."""
+    return [
+        str(ROOT / ".venv" / "bin" / "lhl"),
+        "ingest",
+        "--corpus",
+        str(corpus),
+        "--index",
+        str(index_dir),
+    ]
+
+
 def start_slow_ingest(settings: Settings, corpus: Path, delay: float) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
@@ -320,14 +332,7 @@ def test_cli_reports_bad_file_by_name_and_exits_zero(tmp_path: Path) -> None:
     corpus.mkdir()
     (corpus / "god.txt").write_text("God fil\n\nDette er en helt vanlig tekst om eldre.\n", "utf-8")
     (corpus / "odelagt.pdf").write_bytes(b"%PDF-1.4 nei")
-    cmd = [
-        str(ROOT / ".venv" / "bin" / "lhl"),
-        "ingest",
-        "--corpus",
-        str(corpus),
-        "--index",
-        str(tmp_path / "index"),
-    ]
+    cmd = lhl_ingest(corpus, tmp_path / "index")
     env = child_env(LHL_EMBEDDINGS="hash")
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -441,14 +446,7 @@ def test_second_concurrent_ingest_is_refused(tmp_path: Path, corpus_copy: Path) 
     proc = start_slow_ingest(settings, corpus_copy, delay=0.05)
     try:
         wait_for_line(proc, "progress ")
-        cmd = [
-            str(ROOT / ".venv" / "bin" / "lhl"),
-            "ingest",
-            "--corpus",
-            str(corpus_copy),
-            "--index",
-            str(settings.index_dir),
-        ]
+        cmd = lhl_ingest(corpus_copy, settings.index_dir)
         done = subprocess.run(
             cmd,
             cwd=tmp_path,
