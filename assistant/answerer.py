@@ -7,10 +7,8 @@ Named steps:
   among the candidates; stemmed, compounds matched in part), phrase matches, the terms of its
   heading, whether it holds the kind of answer asked for (a number, a date, a name …), and
   the rank of its passage. `Weights` says how much each counts.
-- `constrain()` keeps the candidates that meet the question's hard constraints (a year or
-  number it asks about, the counted noun of "hvor mange X"); none close to the best → refuse.
-- `refusal_reason()` refuses when a name or an asked-for attribute is nowhere in the
-  documents, or too little of the question is covered.
+- `constrain()` and `refusal_reason()` (assistant/refusal.py) keep the candidates that meet
+  the question's hard constraints, or refuse.
 - `choose()` picks the answer: the best sentence, its neighbour when the best one leans on
   it, and runners-up that score nearly as well, while the answer stays short.
 
@@ -22,13 +20,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.answer_types import ANAPHORIC_START, PRONOUN_START, content_stems, fits_type
 from assistant.questions import QuestionAnalysis, mentions
 from lhl.records import Passage
-from lhl.text import normalize, sentences, stem, terms, tokens
+from lhl.text import normalize, sentences, terms
 
 PASSAGES_CONSIDERED = 5
 # The answer: the best sentence, maybe a neighbour it leans on, and runners-up.
@@ -103,12 +101,6 @@ TYPE_EVIDENCE: dict[str, tuple[float, float]] = {
     "navn": (0.2, 0.5),
 }
 
-# Refusal thresholds.
-MIN_COVERAGE = 0.2  # share of the question's idf the evidence window must cover
-# How much worse than the best sentence one that meets the question's constraints may score
-# (a sentence that has the asked-for year but little else of the question is no answer).
-CONSTRAINED_MARGIN = 0.3
-
 
 @dataclass
 class Candidate:
@@ -150,8 +142,21 @@ def units(text: str) -> list[Unit]:
     return [Unit(s) for s in sentences(text)]
 
 
+def one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :]
+    return a[i:] == b[i + 1 :]
+
+
 # -- scoring ---------------------------------------------------------------------------------
-def _match(term: str, stems: set[str], stem_list: Sequence[str]) -> float:
+def match_term(term: str, stems: set[str], stem_list: Sequence[str]) -> float:
     """1 for the term itself (also written with or without a hyphen: "webinarrekka" ~
     "webinar-rekke"), `partial` for the term inside a compound (or the other way round:
     "tiltakspakken" ~ "pakke") or one letter off (a typo, a nynorsk form: "målgrupen",
@@ -167,7 +172,7 @@ def _match(term: str, stems: set[str], stem_list: Sequence[str]) -> float:
                 return PARTIAL_MATCH
         if len(term) >= TYPO_MIN:
             for s in stem_list:
-                if abs(len(s) - len(term)) <= 1 and s[:2] == term[:2] and _one_edit(s, term):
+                if abs(len(s) - len(term)) <= 1 and s[:2] == term[:2] and one_edit(s, term):
                     return PARTIAL_MATCH
     return 0.0
 
@@ -175,7 +180,7 @@ def _match(term: str, stems: set[str], stem_list: Sequence[str]) -> float:
 def _matches(terms: Sequence[str], stems: set[str], stem_list: Sequence[str]) -> dict[str, float]:
     out = {}
     for t in terms:
-        v = _match(t, stems, stem_list)
+        v = match_term(t, stems, stem_list)
         if v:
             out[t] = v
     return out
@@ -290,125 +295,6 @@ def candidates(
     return out
 
 
-# -- refusal ---------------------------------------------------------------------------------
-_COUNT_QUESTION = re.compile(r"\b(hvor|kor)\s+mange\b")
-
-
-def _document_text(passages: Sequence[Passage], doc_id: str) -> str:
-    """What the retrieved passages show of one document: its title and every passage of it."""
-    parts = [p.chunk for p in passages if p.chunk.doc_id == doc_id]
-    return "\n".join([parts[0].title] + [f"{c.section}\n{c.text}" for c in parts])
-
-
-def _one_edit(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    if len(a) == len(b):
-        return a[i + 1 :] == b[i + 1 :]
-    return a[i:] == b[i + 1 :]
-
-
-def _near(term: str, stem_list: Sequence[str]) -> bool:
-    """A short word one letter off, same start: the counted noun in nynorsk ("byar" ~ "byer")."""
-    return len(term) >= 4 and any(
-        abs(len(s) - len(term)) <= 1 and s[:2] == term[:2] and _one_edit(s, term) for s in stem_list
-    )
-
-
-def violation(q: QuestionAnalysis, passages: Sequence[Passage], cand: Candidate) -> str | None:
-    """Which of the question's hard constraints the candidate does not meet, or None.
-
-    A year or number the question asks about must stand in the answering sentence (or its
-    heading; a year also in the document's title): the 2022 winner does not answer a question about 2019. "Hvor mange X" needs a
-    quantity and X."""
-    chunk = passages[cand.passage_index].chunk
-    own = f"{chunk.section}\n{cand.lead or ''}\n{cand.text}"
-    # A year in the title scopes the whole document ("Årsrapport 2022": "inngangen av året").
-    for year in q.years:
-        if not mentions(f"{chunk.title}\n{own}", year):
-            return f"year {year} not in the answer"
-    for number in q.numbers:
-        if not mentions(own, number):
-            return f"number {number} not in the answer"
-    if q.focus and _COUNT_QUESTION.search(normalize(q.text)):
-        if not cand.fits_type:
-            return "no quantity in the answer"
-        stems = content_stems(own)
-        if not all(_match(f, set(stems), stems) or _near(f, stems) for f in q.focus):
-            return f"{'/'.join(q.focus)} not counted in the answer"
-    return None
-
-
-def constrain(
-    q: QuestionAnalysis, passages: Sequence[Passage], ranked: Sequence[Candidate]
-) -> tuple[list[Candidate], str | None]:
-    """The candidates that meet the question's constraints, best first, when the first of
-    them scores within CONSTRAINED_MARGIN of the best; otherwise none, and why."""
-    if not ranked:
-        return [], "no sentences"
-    meeting = [c for c in ranked if violation(q, passages, c) is None]
-    if meeting and meeting[0].score >= ranked[0].score - CONSTRAINED_MARGIN:
-        return meeting, None
-    return [], violation(q, passages, ranked[0]) or "constraints met only far down"
-
-
-def known_word(word: str, vocabulary: Mapping[str, float], seen: Set[str] = frozenset()) -> bool:
-    """Whether the documents have the word (a name from the question): the word itself among
-    the retrieved passages' words `seen`, its stem in the index's vocabulary when stemming
-    leaves it whole ("Trøndelag"; "Roma" → "rom" would match a room), the first part of a
-    hyphenated name ("USHT-lunsjseminarene"), or a stem one letter off ("Heyerdal")."""
-    parts = [p for p in word.split("-") if len(p) > 1] or [word]
-    head = parts[0]
-    bare = head[:-1] if head.endswith("s") and len(head) > 3 else head  # genitive "Neils"
-    if bare in seen or any(t.startswith(bare) and len(t) - len(bare) <= 2 for t in seen):
-        return True
-    if len(bare) >= 5 and any(abs(len(t) - len(bare)) <= 1 and _one_edit(t, bare) for t in seen):
-        return True
-    target = stem(head)
-    if target in vocabulary and (target == head or len(parts) > 1):
-        return True
-    if len(target) < 5:
-        return False
-    return any(
-        abs(len(v) - len(target)) <= 1 and v[:2] == target[:2] and _one_edit(v, target)
-        for v in vocabulary
-    )
-
-
-def refusal_reason(
-    q: QuestionAnalysis,
-    passages: Sequence[Passage],
-    best: Candidate | None,
-    vocabulary: Mapping[str, float],
-) -> str | None:
-    """Why the evidence does not answer the question, or None when it does: a name the
-    documents never mention (a county, a product we do not cover), or too little of the
-    question's weight in the best sentence, its neighbours and its heading, or an attribute
-    ("hvem er *direktør* for …") its document never mentions."""
-    if not passages or best is None:
-        return "no passages"
-    if q.names:
-        words = set(
-            tokens(" ".join(f"{p.chunk.title} {p.chunk.section} {p.chunk.text}" for p in passages))
-        )
-        for name in q.names:
-            if not known_word(name, vocabulary, words):
-                return f"{name} is nowhere in the documents"
-    if q.attribute:
-        doc = passages[best.passage_index].chunk.doc_id
-        stems = content_stems(_document_text(passages, doc))
-        if not (_match(q.attribute, set(stems), stems) or _near(q.attribute, stems)):
-            return f"{q.attribute} is not in the document"
-    if best.coverage < MIN_COVERAGE:
-        return f"coverage {best.coverage:.2f} too low"
-    return None
-
-
 # -- choosing the answer sentences ------------------------------------------------------------
 def choose(
     q: QuestionAnalysis, passages: Sequence[Passage], ranked: Sequence[Candidate]
@@ -498,7 +384,7 @@ def _row_answer(
         def own_share(i: int) -> float:
             stems = content_stems(cells[i].text) if i < len(cells) else []
             fit = fits_type(q, cells[i].text) if i < len(cells) else None
-            return sum(_match(t, set(stems), stems) for t in q.terms) + float(fit is True)
+            return sum(match_term(t, set(stems), stems) for t in q.terms) + float(fit is True)
 
         same_row.sort(key=lambda i: -own_share(i))  # stable: ties keep the ranking's order
         keep = {0, *[i for i in same_row if i != 0][:2]}
@@ -524,10 +410,8 @@ __all__ = [
     "Weights",
     "candidates",
     "choose",
-    "constrain",
     "fits_type",
-    "known_word",
-    "refusal_reason",
+    "match_term",
+    "one_edit",
     "units",
-    "violation",
 ]

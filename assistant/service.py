@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from assistant import answerer
+from assistant import answerer, refusal
 from assistant.followup import resolve
 from assistant.generative import GenerativeAnswerer
 from assistant.questions import analyse
@@ -124,11 +124,11 @@ class Assistant:
     def _extractive(self, question: str, resolved: str, passages: list[Passage]) -> Answer:
         q = analyse(resolved)
         index = self.index
-        ranked, reason = answerer.constrain(
+        ranked, reason = refusal.constrain(
             q, passages, answerer.candidates(q, passages, index.lexical.idf)
         )
         best = ranked[0] if ranked else None
-        reason = reason or answerer.refusal_reason(q, passages, best, index.lexical.idf)
+        reason = reason or refusal.refusal_reason(q, passages, best, index.lexical.idf)
         base = dict(
             question=question,
             resolved_question=resolved if resolved != question else None,

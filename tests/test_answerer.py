@@ -7,8 +7,9 @@ import re
 
 import pytest
 
-from assistant.answerer import choose, constrain, known_word, units
+from assistant.answerer import choose, units
 from assistant.questions import analyse, question_type
+from assistant.refusal import constrain, known_word
 from assistant.service import Assistant, _cite
 from lhl import messages
 from lhl.records import Answer, Chunk, Passage
@@ -270,12 +271,12 @@ def test_a_year_in_the_title_scopes_the_document_but_not_another_year() -> None:
 
 def test_terms_match_across_hyphens_and_one_letter_off() -> None:
     from assistant.answer_types import content_stems as _stems
-    from assistant.answerer import _match
+    from assistant.answerer import match_term
 
     stems = _stems("Webinar-rekke for representanter fra kommunene.")
-    assert _match("webinarrekk", set(stems), stems) == 1.0  # "webinarrekka"
-    assert 0 < _match("represantant", set(stems), stems) < 1.0  # a typo
-    assert _match("repetisjon", set(stems), stems) == 0.0
+    assert match_term("webinarrekk", set(stems), stems) == 1.0  # "webinarrekka"
+    assert 0 < match_term("represantant", set(stems), stems) < 1.0  # a typo
+    assert match_term("repetisjon", set(stems), stems) == 0.0
 
 
 def test_an_article_is_not_a_quantity() -> None:
