@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from lhl.records import Answer, Citation
+from lhl.records import SECTION_SEP, Answer, Citation
 
 Json = dict[str, Any]
 
@@ -79,7 +79,7 @@ def _where(c: Citation) -> str:
     # repeat the document title are left out.
     title = c.title.casefold()
     steps = [s.strip() for s in (c.section or "").split("›") if s.strip()]
-    section = " › ".join(s for s in steps if s.casefold() not in title)
+    section = SECTION_SEP.join(s for s in steps if s.casefold() not in title)
     parts = [section] if section else []
     if c.page:
         parts.append(PAGE.format(page=c.page))

@@ -62,6 +62,17 @@ ANAPHORIC_START = re.compile(
 )
 
 
+# Questions whose verb asks who belongs to something, and how the documents say it.
+_ASKS_MEMBERS = re.compile(
+    r"\b(sitter|sit|satt|er med|var med|består|bestod|medlem\w*|utgjør|utgjorde|deltar|deltok|"
+    r"deltek)\b"
+)
+_STATES_MEMBERS = re.compile(
+    r"\b(består av|bestod av|bestående av|medlem\w*|representert|representant\w*|sitter i|"
+    r"deltar|deltok|utgjør|utgjøres|utgjorde)\b"
+)
+
+
 def content_stems(text: str) -> list[str]:
     return [stem(t) for t in tokens(text) if t not in STOPWORDS]
 
@@ -106,6 +117,16 @@ def _novel_date(sentence: str, q: QuestionAnalysis) -> bool:
         if m.group(0) not in q.question_tokens and m.group(0) not in q.years:
             return True
     return False
+
+
+def phrased_as_asked(q: QuestionAnalysis, sentence: str) -> bool:
+    """Whether the sentence says what the question's verb asks in the documents' own words:
+    "hvem sitter i X?" is answered by "X består av …" (whichever verb the question used)."""
+    return (
+        q.qtype in ("hvem", "liste", "navn")
+        and _ASKS_MEMBERS.search(normalize(q.text)) is not None
+        and _STATES_MEMBERS.search(normalize(sentence)) is not None
+    )
 
 
 def fits_type(q: QuestionAnalysis, sentence: str) -> bool | None:

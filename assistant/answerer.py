@@ -21,11 +21,17 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from assistant.answer_types import ANAPHORIC_START, PRONOUN_START, content_stems, fits_type
+from assistant.answer_types import (
+    ANAPHORIC_START,
+    PRONOUN_START,
+    content_stems,
+    fits_type,
+    phrased_as_asked,
+)
 from assistant.questions import QuestionAnalysis, mentions
-from lhl.records import Passage
+from lhl.records import SECTION_SEP, Passage
 from lhl.text import normalize, sentences, terms
 
 PASSAGES_CONSIDERED = 5
@@ -57,6 +63,9 @@ class Features:
     type_evidence: float  # TYPE_EVIDENCE for holding, or lacking, the asked-for kind
     opening: float  # 1 for a document's first sentence (an encyclopedia's catch-all definition)
     defines: float  # 1 when it opens with the term a "hva er X?" asks about ("• X: …")
+    heading: float  # 1 for the first sentence under a heading that opens with what the
+    # question names ("Hva er fase 3?" → "Fase 3 Implementering og gjennomføring")
+    cue: float  # 1 when it is phrased the way the question's verb asks ("sitter i" → "består av")
     too_long: float  # characters beyond 250, / 100
     too_short: float  # 1 when under 25 characters
 
@@ -76,6 +85,8 @@ class Weights:
     type_evidence: float = 0.2
     opening: float = -0.4
     defines: float = 0.4
+    heading: float = 3.0  # the section the question names answers it
+    cue: float = 0.4
     too_long: float = -0.2
     too_short: float = -0.05
 
@@ -209,6 +220,13 @@ def _opens_with(term: Sequence[str], text: str) -> bool:
     return terms(_LIST_MARK.sub("", text), keep_stopwords=True)[: len(term)] == list(term)
 
 
+def named_heading(q: QuestionAnalysis, section: str) -> str | None:
+    """The heading of the section path that opens with what the question names, if any."""
+    if not q.named:
+        return None
+    return next((h for h in section.split(SECTION_SEP) if _opens_with(q.named, h)), None)
+
+
 def _bigram_share(q: QuestionAnalysis, stem_list: Sequence[str]) -> float:
     if not q.bigrams:
         return 0.0
@@ -255,6 +273,10 @@ def candidates(
 
     by_pos = {(u[0], u[1]): i for i, u in enumerate(found)}
     contexts: dict[int, dict[str, float]] = {}
+    own_heading = {
+        pi: named_heading(q, p.chunk.section.split(SECTION_SEP)[-1]) is not None
+        for pi, p in enumerate(passages[:PASSAGES_CONSIDERED])
+    }
     out: list[Candidate] = []
     for i, (pi, si, unit, stem_list) in enumerate(found):
         sent = unit.text
@@ -276,6 +298,8 @@ def candidates(
             type_evidence=0.0 if fit is None else (bonus if fit else -penalty),
             opening=float(si == 0 and passages[pi].chunk.position == 0),
             defines=float(bool(q.defined) and _opens_with(q.defined, full_texts[i])),
+            heading=float(si == 0 and own_heading[pi]),
+            cue=float(phrased_as_asked(q, full_texts[i])),
             too_long=max(0, len(sent) - 250) / 100,
             too_short=float(len(sent) < 25),
         )
@@ -307,7 +331,30 @@ def choose(
       answer the best one lacks;
     then runners-up that score nearly as well (two readings about as likely: showing both
     beats guessing), up to MAX_SENTENCES while the answer stays short. A table row answers
-    as a row."""
+    as a row. In front of the best sentence goes the heading that names what the question
+    asks about ("Trinn 5 – Aktører og interesser"), or its own heading when that, and not the
+    sentence, holds the asked-for kind ("Fase 1 Forberedelse og oppstart (2019)")."""
+    chosen = _choose(q, passages, ranked)
+    best = ranked[0]
+    section = passages[best.passage_index].chunk.section
+    heading = named_heading(q, section)
+    own = section.split(SECTION_SEP)[-1]
+    if heading is None and not best.fits_type and fits_type(q, own):
+        heading = own
+    if heading is None:
+        return chosen
+    heading = heading.strip("*_ ").rstrip(":")
+    return [
+        replace(c, shown=f"{heading}: {c.answer_text}")
+        if c is ranked[0] and normalize(heading) not in normalize(c.answer_text)
+        else c
+        for c in chosen
+    ]
+
+
+def _choose(
+    q: QuestionAnalysis, passages: Sequence[Passage], ranked: Sequence[Candidate]
+) -> list[Candidate]:
     best = ranked[0]
     around = units(passages[best.passage_index].chunk.text)
     if len(around) > 1 and around[1].lead is not None:

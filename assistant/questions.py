@@ -128,6 +128,9 @@ class QuestionAnalysis:
     question_tokens: frozenset[str] = frozenset()  # every lower-cased token of the question
     attribute: str | None = None  # stemmed noun asked for: "hvem er *direktør* for …"
     defined: tuple[str, ...] = ()  # stems of the term a "hva er X?" asks to define
+    # Stems of the thing a "hva er / heter X …?" names, up to its first little word: "fase 3"
+    # in "Hva er fase 3 i reformen?". A section whose heading opens with it answers.
+    named: tuple[str, ...] = ()
 
 
 def question_type(question: str) -> QuestionType:
@@ -196,12 +199,27 @@ _DEFINED = re.compile(
     r"^\s*(?:hva|kva)\s+(?:er|var|betyr|tyder)\s+(?:(?:ein|eit|en|et|ei)\s+)?(.+?)\s*\??\s*$", re.I
 )
 MAX_DEFINED_TERMS = 4
+_NAMED = re.compile(
+    r"^\s*(?:hva|kva)\s+(?:er|var|heter|het|heiter|kalles|blir\s+kalt)\s+"
+    r"(?:(?:ein|eit|en|et|ei|den|det)\s+)?(.+?)\s*\??\s*$",
+    re.I,
+)
 
 
 def _defined(question: str) -> tuple[str, ...]:
     m = _DEFINED.match(question)
     found = tuple(terms(m.group(1), keep_stopwords=True)) if m else ()
     return found if len(found) <= MAX_DEFINED_TERMS else ()
+
+
+def _named(question: str) -> tuple[str, ...]:
+    m = _NAMED.match(question)
+    head: list[str] = []
+    for t in terms(m.group(1), keep_stopwords=True) if m else []:
+        if t in STOPWORDS:
+            break
+        head.append(t)
+    return tuple(head)
 
 
 def analyse(question: str) -> QuestionAnalysis:
@@ -221,6 +239,7 @@ def analyse(question: str) -> QuestionAnalysis:
         question_tokens=frozenset(tokens(question)),
         attribute=_attribute(question) if qtype != "hvorfor" else None,
         defined=_defined(question),
+        named=_named(question),
     )
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from lhl.records import Block, Chunk, DocumentInfo
+from lhl.records import SECTION_SEP, Block, Chunk, DocumentInfo
 
 # Bump on every change to what chunks come out of the same files: the next ingest then
 # re-chunks every document (vectors of unchanged chunk text are still reused).
@@ -32,7 +32,6 @@ CHUNKER_VERSION = "4"
 TARGET_CHARS = 700
 MAX_CHARS = 1100
 MIN_WORDS = 3
-SECTION_SEP = " › "
 
 _splitter = RecursiveCharacterTextSplitter(
     chunk_size=MAX_CHARS,

@@ -34,6 +34,9 @@ class Block:
     header: tuple[str, ...] = ()  # column headers, for table rows
 
 
+SECTION_SEP = " › "  # between the headings of a chunk's section path
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
     id: str

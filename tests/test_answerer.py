@@ -311,3 +311,64 @@ def test_a_definition_list_item_answers_what_its_term_is() -> None:
     ranked, reason = constrain(q, passages, candidates(q, passages, {}))
     assert reason is None
     assert ranked[0].text.startswith("• Nettverket:")
+
+
+def _sectioned(doc_id: str, section: str, text: str, position: int) -> Passage:
+    chunk = Chunk(
+        f"{doc_id}-{position}",
+        doc_id,
+        "Veileder",
+        f"corpus/{doc_id}.txt",
+        section,
+        None,
+        position,
+        text,
+    )
+    return Passage(chunk, 1.0)
+
+
+def test_the_section_a_question_names_answers_it_under_its_heading() -> None:
+    from assistant.answerer import candidates
+
+    # The first passage says "fase 3" in so many words; the section named "Fase 3 …" is
+    # what the question asks for, and its heading is the name of the phase.
+    passages = [
+        _passage(
+            "plan",
+            "Fra informasjon i fase 1 og planlegging i fase 2 til implementering "
+            "i fase 3 av reformen.",
+        ),
+        _sectioned(
+            "hefte",
+            "Tidslinje › Fase 3 Implementering og gjennomføring (2021–2023)",
+            "Når kommunene har tatt stilling til forslagene, starter gjennomføringen.",
+            4,
+        ),
+    ]
+    q = analyse("Hva er fase 3 i reformen?")
+    assert q.named == ("fas", "3")
+    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
+    assert reason is None and ranked[0].passage_index == 1
+    shown = choose(q, passages, ranked)[0].answer_text
+    assert shown.startswith("Fase 3 Implementering og gjennomføring (2021–2023): Når kommunene")
+    # A question that names no section gets no heading in front …
+    other = analyse("Hva skal kommunene ta stilling til?")
+    ranked, _ = constrain(other, passages, candidates(other, passages, {}))
+    assert choose(other, passages, ranked)[0].answer_text.startswith("Når kommunene")
+    # … unless the heading, and not the sentence, holds the kind of answer asked for.
+    when = analyse("Når starter gjennomføringen?")
+    ranked, _ = constrain(when, passages, candidates(when, passages, {}))
+    assert choose(when, passages, ranked)[0].answer_text.startswith("Fase 3")
+
+
+def test_who_sits_in_a_body_is_answered_by_what_it_consists_of() -> None:
+    from assistant.answerer import candidates
+
+    text = (
+        "I det regionale støtteapparatet legges det vekt på dialog med Kommunene.\n"
+        "Det regionale støtteapparatet består av statsforvalterne, KS og USHT."
+    )
+    passages = [_passage("a", text)]
+    q = analyse("Hvem sitter i det regionale støtteapparatet?")
+    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
+    assert reason is None and "består av" in ranked[0].text
