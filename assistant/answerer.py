@@ -43,6 +43,7 @@ SHORT_SENTENCE = 60  # shorter than this, a best sentence gets its successor
 SECOND_MARGIN = 1.0  # a runner-up of the same document within this of the best is shown
 OTHER_DOCUMENT_MARGIN = 0.7  # … and one from another document only within this
 RUNNERS_UP = 3  # how far down the ranking runners-up may come from
+LIST_ITEM_CHARS = 100  # a list of items no longer than this answers "hvilke" as a whole
 DEFAULT_IDF = 3.0  # a question term the index has never seen: rare, so it counts
 PARTIAL_MATCH = 0.6  # credit for a question term found only inside a compound
 LOCAL_FLOOR = 0.5  # added to a term's idf among the candidate sentences
@@ -213,6 +214,7 @@ def _figure_share(q: QuestionAnalysis, text: str) -> float:
 
 
 _LIST_MARK = re.compile(r"^[•▪◦●‣*–\-«\"\s]+")
+_LIST_ITEM = re.compile(r"^\s*(?:[•▪◦●‣*–-]|\d{1,2}[.)])\s+\S")
 
 
 def _opens_with(term: Sequence[str], text: str) -> bool:
@@ -331,25 +333,27 @@ def choose(
       answer the best one lacks;
     then runners-up that score nearly as well (two readings about as likely: showing both
     beats guessing), up to MAX_SENTENCES while the answer stays short. A table row answers
-    as a row. In front of the best sentence goes the heading that names what the question
-    asks about ("Trinn 5 – Aktører og interesser"), or its own heading when that, and not the
-    sentence, holds the asked-for kind ("Fase 1 Forberedelse og oppstart (2019)")."""
+    as a row. In front of the best passage's sentences goes the heading that names what the
+    question asks about ("Trinn 5 – Aktører og interesser"), or the passage's own heading when
+    that, and not the best sentence, holds the asked-for kind ("Fase 1 Forberedelse og oppstart
+    (2019)") or a year or number the question asks about ("31. mai – Boligkonferansen …")."""
     chosen = _choose(q, passages, ranked)
     best = ranked[0]
     section = passages[best.passage_index].chunk.section
     heading = named_heading(q, section)
     own = section.split(SECTION_SEP)[-1]
-    if heading is None and not best.fits_type and fits_type(q, own):
+    if heading is None and (
+        (not best.fits_type and fits_type(q, own))
+        or any(mentions(own, f) and not mentions(best.answer_text, f) for f in q.years + q.numbers)
+    ):
         heading = own
     if heading is None:
         return chosen
     heading = heading.strip("*_ ").rstrip(":")
-    return [
-        replace(c, shown=f"{heading}: {c.answer_text}")
-        if c is ranked[0] and normalize(heading) not in normalize(c.answer_text)
-        else c
-        for c in chosen
-    ]
+    first = next(c for c in chosen if c.passage_index == best.passage_index)
+    if normalize(heading) in normalize(first.answer_text):
+        return chosen
+    return [replace(c, shown=f"{heading}: {c.answer_text}") if c is first else c for c in chosen]
 
 
 def _choose(
@@ -360,6 +364,9 @@ def _choose(
     if len(around) > 1 and around[1].lead is not None:
         return [_row_answer(q, best, ranked, around)]
     sents = [u.text for u in around]
+    items = _list_around(sents, best.sentence_index) if q.qtype == "liste" else None
+    if items is not None:
+        return [replace(best, sentence_index=items.start, shown=" ".join(sents[items]))]
     prev = best.sentence_index - 1
     nxt = best.sentence_index + 1
     extra: Candidate | None = None
@@ -406,6 +413,26 @@ def _choose(
         if sum(len(c.answer_text) for c in chosen) + len(cand.answer_text) <= limit:
             chosen.append(cand)
     return _reading_order(chosen)
+
+
+def _list_around(sents: Sequence[str], i: int) -> slice | None:
+    """The list of short items the i-th unit belongs to ("1. Aldersvennlig samfunn", "2. …"),
+    when it is one and the whole list fits in an answer."""
+
+    def item(j: int) -> bool:
+        return 0 <= j < len(sents) and bool(_LIST_ITEM.match(sents[j]))
+
+    if not item(i):
+        return None
+    lo, hi = i, i
+    while item(lo - 1):
+        lo -= 1
+    while item(hi + 1):
+        hi += 1
+    run = sents[lo : hi + 1]
+    if hi == lo or max(map(len, run)) > LIST_ITEM_CHARS or len(" ".join(run)) > MAX_ANSWER_CHARS:
+        return None
+    return slice(lo, hi + 1)
 
 
 def _reading_order(chosen: list[Candidate]) -> list[Candidate]:

@@ -372,3 +372,22 @@ def test_who_sits_in_a_body_is_answered_by_what_it_consists_of() -> None:
     q = analyse("Hvem sitter i det regionale støtteapparatet?")
     ranked, reason = constrain(q, passages, candidates(q, passages, {}))
     assert reason is None and "består av" in ranked[0].text
+
+
+def test_a_list_question_answered_by_an_item_gets_the_whole_list() -> None:
+    from assistant.answerer import candidates
+
+    text = (
+        "1. Aldersvennlig samfunn\n2. Aktivitet og fellesskap\n3. Mat og måltid\n"
+        "4. Helsehjelp\n5. Sammenheng i tjenesten\n"
+        "Demografien peker mot at tjenestene ikke kan klare alt alene."
+    )
+    passages = [_sectioned("hefte", "Satsingsområdene til reformen:", text, 3)]
+    q = analyse("Hvilke satsingsområder har reformen?")
+    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
+    assert reason is None
+    shown = [c.answer_text for c in choose(q, passages, ranked)]
+    assert shown == [
+        "1. Aldersvennlig samfunn 2. Aktivitet og fellesskap 3. Mat og måltid 4. Helsehjelp "
+        "5. Sammenheng i tjenesten"
+    ]

@@ -162,6 +162,20 @@ def test_known_facts_cover_the_corpus() -> None:
             assert any(contains(texts[q.tags["doc"]], e) for e in q.expected), q.id
 
 
+def test_every_evidence_phrase_can_be_cited(hash_index: Settings) -> None:
+    """Evidence is looked for in the text of the answer's citations, and a chunk's headings
+    are not part of its text: a phrase that stands only in a heading could never be found."""
+    from assistant.service import Assistant
+    from eval.questions import contains
+
+    a = Assistant(hash_index)
+    a.load()
+    chunks = a.index.chunks
+    for q in load_questions(KNOWN_FACTS):
+        if q.evidence:
+            assert any(contains(c.text, q.evidence) for c in chunks), q.id
+
+
 # -- scoring ---------------------------------------------------------------------------------
 def answer(text: str, found: bool = True, passages: tuple[str, ...] = ()) -> dict:
     return {
