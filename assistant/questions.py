@@ -200,8 +200,9 @@ _DEFINED = re.compile(
 )
 MAX_DEFINED_TERMS = 4
 _NAMED = re.compile(
-    r"^\s*(?:hva|kva)\s+(?:er|var|heter|het|heiter|kalles|blir\s+kalt)\s+"
-    r"(?:(?:ein|eit|en|et|ei|den|det)\s+)?(.+?)\s*\??\s*$",
+    r"^\s*(?:hva|kva)\s+(?:(?:er|var|heter|het|heiter|kalles|blir\s+kalt|innebærer|inneber)\s+"
+    r"(?:(?:ein|eit|en|et|ei|den|det)\s+)?(.+?)|(?:går|gjekk|gikk)\s+(.+?)\s+ut\s+på|"
+    r"(?:handler|handlar)\s+(.+?)\s+om)\s*\??\s*$",
     re.I,
 )
 
@@ -214,8 +215,9 @@ def _defined(question: str) -> tuple[str, ...]:
 
 def _named(question: str) -> tuple[str, ...]:
     m = _NAMED.match(question)
+    named = next((g for g in m.groups() if g), "") if m else ""
     head: list[str] = []
-    for t in terms(m.group(1), keep_stopwords=True) if m else []:
+    for t in terms(named, keep_stopwords=True):
         if t in STOPWORDS:
             break
         head.append(t)

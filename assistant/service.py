@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from assistant import answerer, refusal
 from assistant.followup import resolve
 from assistant.generative import GenerativeAnswerer
-from assistant.questions import analyse
+from assistant.questions import QuestionAnalysis, analyse
 from assistant.retriever import Retriever
 from lhl import messages
 from lhl.embeddings import Embedder, make_embedder
@@ -124,6 +124,7 @@ class Assistant:
     def _extractive(self, question: str, resolved: str, passages: list[Passage]) -> Answer:
         q = analyse(resolved)
         index = self.index
+        passages = _with_named_section(index, q, passages)
         ranked, reason = refusal.constrain(
             q, passages, answerer.candidates(q, passages, index.lexical.idf)
         )
@@ -196,6 +197,26 @@ class Assistant:
         if deadline is not None and time.perf_counter() >= deadline:
             raise concurrent.futures.TimeoutError("deadline passed before the model was asked")
         return self.generative.answer(question, passages)
+
+
+def _with_named_section(
+    index: Index, q: QuestionAnalysis, passages: list[Passage]
+) -> list[Passage]:
+    """A question that names a section ("Hva er trinn 7 i veilederen?") gets that section
+    among the passages the answerer reads, wherever retrieval ranked it: in the top
+    passage's document, or the only document that has it."""
+    found = index.sections_opening_with(q.named) if q.named else []
+    considered = {p.chunk.id for p in passages[: answerer.PASSAGES_CONSIDERED]}
+    if not found or any(c.id in considered for c in found):
+        return passages
+    top_doc = passages[0].chunk.doc_id if passages else None
+    single = found[0] if len({c.doc_id for c in found}) == 1 else None
+    pick = next((c for c in found if c.doc_id == top_doc), single)
+    if pick is None:
+        return passages
+    rest = [p for p in passages if p.chunk.id != pick.id]
+    slot = answerer.PASSAGES_CONSIDERED - 1
+    return [*rest[:slot], Passage(pick, 0.0), *rest[slot:]]
 
 
 def _cite(

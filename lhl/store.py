@@ -20,8 +20,9 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -29,7 +30,7 @@ from urllib.parse import urlparse
 from lhl.embeddings import Embedder
 from lhl.errors import IndexNotReady, IndexUnavailable
 from lhl.lexical import LexicalIndex
-from lhl.records import Chunk, DocumentInfo
+from lhl.records import SECTION_SEP, Chunk, DocumentInfo
 from lhl.settings import Settings
 from lhl.shared_state import CHECK_INTERVAL_S, SharedState, generation
 from lhl.text import terms
@@ -376,6 +377,18 @@ class Index:
     @property
     def documents(self) -> list[DocumentState]:
         return list(self.state.documents.values())
+
+    @cached_property
+    def own_headings(self) -> list[tuple[str, ...]]:
+        """Each chunk's own heading (the last of its section path) as terms, stopwords kept."""
+        return [
+            tuple(terms(c.section.split(SECTION_SEP)[-1], keep_stopwords=True)) for c in self.chunks
+        ]
+
+    def sections_opening_with(self, head: Sequence[str]) -> list[Chunk]:
+        """The chunks whose own heading opens with `head`, in document order."""
+        n, head = len(head), tuple(head)
+        return [c for c, h in zip(self.chunks, self.own_headings, strict=True) if h[:n] == head]
 
     def lexical_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
         return [(self.chunks[i], s) for i, s in self.lexical.search(query, k)]

@@ -13,6 +13,7 @@ from assistant.refusal import constrain, known_word
 from assistant.service import Assistant, _cite
 from lhl import messages
 from lhl.records import Answer, Chunk, Passage
+from lhl.settings import Settings
 from lhl.text import sentences
 
 # -- question analysis ------------------------------------------------------------------------
@@ -391,3 +392,17 @@ def test_a_list_question_answered_by_an_item_gets_the_whole_list() -> None:
         "1. Aldersvennlig samfunn 2. Aktivitet og fellesskap 3. Mat og måltid 4. Helsehjelp "
         "5. Sammenheng i tjenesten"
     ]
+
+
+def test_a_named_section_is_read_wherever_retrieval_ranked_it(hash_index: Settings) -> None:
+    """The hash embedder ranks by chance: the section still comes from the index by its name."""
+    a = Assistant(hash_index)
+    a.load()
+    for question, start in [
+        ("Hva er trinn 7 i veilederen?", "Trinn 7 – Kunnskapsgrunnlaget: Kommunen forstår"),
+        ("Hva går trinn 2 i veilederen ut på?", "Trinn 2 - Forankring: Forankre arbeidet"),
+        ("Hva er fase 3 i reformen?", "Fase 3 Implementering og gjennomføring (2021–2023): "),
+    ]:
+        answer = a.ask(question)
+        assert answer.found and answer.answer.startswith(start), answer.answer
+        assert answer.citations[0].section.endswith(start.split(":")[0].rstrip())
