@@ -229,6 +229,27 @@ def named_heading(q: QuestionAnalysis, section: str) -> str | None:
     return next((h for h in section.split(SECTION_SEP) if _opens_with(q.named, h)), None)
 
 
+def _section_opener(q: QuestionAnalysis, passages: Sequence[Passage]) -> int | None:
+    """Which passage opens the section the question names: the earliest in its document of
+    those whose own heading opens with the name (a later chunk of the section answers less)."""
+    named = [
+        i
+        for i, p in enumerate(passages)
+        if named_heading(q, p.chunk.section.split(SECTION_SEP)[-1]) is not None
+    ]
+    return (
+        min(
+            named,
+            key=lambda i: (
+                passages[i].chunk.doc_id != passages[named[0]].chunk.doc_id,
+                passages[i].chunk.position,
+            ),
+        )
+        if named
+        else None
+    )
+
+
 def _bigram_share(q: QuestionAnalysis, stem_list: Sequence[str]) -> float:
     if not q.bigrams:
         return 0.0
@@ -275,10 +296,7 @@ def candidates(
 
     by_pos = {(u[0], u[1]): i for i, u in enumerate(found)}
     contexts: dict[int, dict[str, float]] = {}
-    own_heading = {
-        pi: named_heading(q, p.chunk.section.split(SECTION_SEP)[-1]) is not None
-        for pi, p in enumerate(passages[:PASSAGES_CONSIDERED])
-    }
+    opener = _section_opener(q, passages[:PASSAGES_CONSIDERED])
     out: list[Candidate] = []
     for i, (pi, si, unit, stem_list) in enumerate(found):
         sent = unit.text
@@ -300,7 +318,7 @@ def candidates(
             type_evidence=0.0 if fit is None else (bonus if fit else -penalty),
             opening=float(si == 0 and passages[pi].chunk.position == 0),
             defines=float(bool(q.defined) and _opens_with(q.defined, full_texts[i])),
-            heading=float(si == 0 and own_heading[pi]),
+            heading=float(si == 0 and pi == opener),
             cue=float(phrased_as_asked(q, full_texts[i])),
             too_long=max(0, len(sent) - 250) / 100,
             too_short=float(len(sent) < 25),

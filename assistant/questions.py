@@ -199,6 +199,7 @@ _DEFINED = re.compile(
     r"^\s*(?:hva|kva)\s+(?:er|var|betyr|tyder)\s+(?:(?:ein|eit|en|et|ei)\s+)?(.+?)\s*\??\s*$", re.I
 )
 MAX_DEFINED_TERMS = 4
+MAX_SCOPE_TERMS = 3
 _NAMED = re.compile(
     r"^\s*(?:hva|kva)\s+(?:(?:er|var|heter|het|heiter|kalles|blir\s+kalt|innebærer|inneber)\s+"
     r"(?:(?:ein|eit|en|et|ei|den|det)\s+)?(.+?)|(?:går|gjekk|gikk)\s+(.+?)\s+ut\s+på|"
@@ -215,13 +216,10 @@ def _defined(question: str) -> tuple[str, ...]:
 
 def _named(question: str) -> tuple[str, ...]:
     m = _NAMED.match(question)
-    named = next((g for g in m.groups() if g), "") if m else ""
-    head: list[str] = []
-    for t in terms(named, keep_stopwords=True):
-        if t in STOPWORDS:
-            break
-        head.append(t)
-    return tuple(head)
+    words = terms(next((g for g in m.groups() if g), ""), keep_stopwords=True) if m else []
+    head = next((i for i, t in enumerate(words) if t in STOPWORDS), len(words))
+    # What follows may only place it ("i veilederen"), not ask more ("før han ble konge").
+    return tuple(words[:head]) if len(words) - head <= MAX_SCOPE_TERMS else ()
 
 
 def analyse(question: str) -> QuestionAnalysis:

@@ -20,7 +20,7 @@ from assistant.retriever import Retriever
 from lhl import messages
 from lhl.embeddings import Embedder, make_embedder
 from lhl.errors import IndexNotReady, InvalidQuestion
-from lhl.records import Answer, Citation, Mode, Passage, Turn
+from lhl.records import Answer, Chunk, Citation, Mode, Passage, Turn
 from lhl.settings import Settings
 from lhl.store import Index
 
@@ -202,17 +202,18 @@ class Assistant:
 def _with_named_section(
     index: Index, q: QuestionAnalysis, passages: list[Passage]
 ) -> list[Passage]:
-    """A question that names a section ("Hva er trinn 7 i veilederen?") gets that section
-    among the passages the answerer reads, wherever retrieval ranked it: in the top
-    passage's document, or the only document that has it."""
-    found = index.sections_opening_with(q.named) if q.named else []
-    considered = {p.chunk.id for p in passages[: answerer.PASSAGES_CONSIDERED]}
-    if not found or any(c.id in considered for c in found):
-        return passages
+    """A question that names a section ("Hva er trinn 7 i veilederen?") gets the chunk that
+    opens that section among the passages the answerer reads, wherever retrieval ranked it:
+    in the top passage's document, or the only document that has it."""
+    openers: dict[tuple[str, str], Chunk] = {}
+    for c in index.sections_opening_with(q.named) if q.named else []:
+        openers.setdefault((c.doc_id, c.section), c)  # document order: the first one opens
     top_doc = passages[0].chunk.doc_id if passages else None
+    found = list(openers.values())
     single = found[0] if len({c.doc_id for c in found}) == 1 else None
     pick = next((c for c in found if c.doc_id == top_doc), single)
-    if pick is None:
+    considered = {p.chunk.id for p in passages[: answerer.PASSAGES_CONSIDERED]}
+    if pick is None or pick.id in considered:
         return passages
     rest = [p for p in passages if p.chunk.id != pick.id]
     slot = answerer.PASSAGES_CONSIDERED - 1
