@@ -243,9 +243,21 @@ def analyse(question: str) -> QuestionAnalysis:
     )
 
 
+# Small numbers are as often written out: "de siste 3 åra" ~ "de siste tre årene".
+_NUMBER_WORDS = {
+    "2": ("to",), "3": ("tre",), "4": ("fire",), "5": ("fem",), "6": ("seks",),
+    "7": ("sju", "syv"), "8": ("åtte",), "9": ("ni",), "10": ("ti",), "11": ("elleve",),
+    "12": ("tolv",),
+}  # fmt: skip
+
+
 def mentions(text: str, token: str) -> bool:
-    """Whether `token` (a year, number or lower-cased name) occurs in `text` as a word."""
+    """Whether `token` (a year, number or lower-cased name) occurs in `text` as a word; a
+    small number also written out."""
     norm = normalize(text)
     if token.isdigit():
-        return re.search(rf"(?<![\d]){re.escape(token)}(?![\d])", norm) is not None
+        if re.search(rf"(?<![\d]){re.escape(token)}(?![\d])", norm) is not None:
+            return True
+        words = _NUMBER_WORDS.get(token, ())
+        return bool(words) and any(w in words for w in tokens(norm))
     return token in tokens(norm) or token in norm

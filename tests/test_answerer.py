@@ -78,6 +78,14 @@ def test_the_term_a_definition_question_asks_about() -> None:
     assert analyse("Hvem leder gruppa?").defined == ()
 
 
+def test_the_thing_a_question_names_up_to_its_scope() -> None:
+    assert analyse("Hva er fase 3 i reformen?").named == ("fas", "3")
+    assert analyse("Hva går trinn 2 i veilederen ut på?").named == ("trinn", "2")
+    assert analyse("Kva handlar fase 4 om?").named == ("fas", "4")
+    assert analyse("Hva var Artaxerxes III av Persia før han ble konge?").named == ()
+    assert analyse("Hvem leder gruppa?").named == ()
+
+
 def test_names_include_capitalised_parts_of_hyphenated_words() -> None:
     assert "vm" in analyse("Hvem vant fotball-VM i 1998?").names
     assert analyse("Hvem leder gruppa?").names == ()
@@ -406,3 +414,12 @@ def test_a_named_section_is_read_wherever_retrieval_ranked_it(hash_index: Settin
         answer = a.ask(question)
         assert answer.found and answer.answer.startswith(start), answer.answer
         assert answer.citations[0].section.endswith(start.split(":")[0].rstrip())
+
+
+def test_a_small_number_is_also_found_written_out() -> None:
+    from assistant.questions import mentions
+
+    assert mentions("Aksjen har falt de siste tre årene.", "3")
+    assert mentions("Aksjen har falt 3 prosent.", "3")
+    assert not mentions("Aksjen har falt de siste fire årene.", "3")
+    assert not mentions("Det kom 13 svar.", "3")
