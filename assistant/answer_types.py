@@ -62,15 +62,25 @@ ANAPHORIC_START = re.compile(
 )
 
 
-# Questions whose verb asks who belongs to something, and how the documents say it.
-_ASKS_MEMBERS = re.compile(
-    r"\b(sitter|sit|satt|er med|var med|består|bestod|medlem\w*|utgjør|utgjorde|deltar|deltok|"
-    r"deltek)\b"
-)
-_STATES_MEMBERS = re.compile(
-    r"\b(består av|bestod av|bestående av|medlem\w*|representert|representant\w*|sitter i|"
-    r"deltar|deltok|utgjør|utgjøres|utgjorde)\b"
-)
+# What a "hvem"/"hvilke" question's wording asks, and how the documents say it: who belongs to
+# something ("hvem sitter i X?" ← "X består av …"), whom something is for ("hvem er det rettet
+# mot?" ← "Målgruppe: …").
+_PHRASINGS = [
+    (
+        re.compile(
+            r"\b(sitter|sit|satt|er med|var med|består|bestod|medlem\w*|utgjør|utgjorde|"
+            r"deltar|deltok|deltek)\b"
+        ),
+        re.compile(
+            r"\b(består av|bestod av|bestående av|medlem\w*|representert|representant\w*|"
+            r"sitter i|deltar|deltok|utgjør|utgjøres|utgjorde)\b"
+        ),
+    ),
+    (
+        re.compile(r"\b(rettet mot|retta mot|retter seg mot|for hvem|målgrupp\w*)\b"),
+        re.compile(r"\b(målgrupp\w*|rettet mot|retta mot|retter seg mot)\b"),
+    ),
+]
 
 
 def content_stems(text: str) -> list[str]:
@@ -120,13 +130,12 @@ def _novel_date(sentence: str, q: QuestionAnalysis) -> bool:
 
 
 def phrased_as_asked(q: QuestionAnalysis, sentence: str) -> bool:
-    """Whether the sentence says what the question's verb asks in the documents' own words:
-    "hvem sitter i X?" is answered by "X består av …" (whichever verb the question used)."""
-    return (
-        q.qtype in ("hvem", "liste", "navn")
-        and _ASKS_MEMBERS.search(normalize(q.text)) is not None
-        and _STATES_MEMBERS.search(normalize(sentence)) is not None
-    )
+    """Whether the sentence says what the question's wording asks in the documents' own
+    words: "hvem sitter i X?" is answered by "X består av …" (whichever verb it used)."""
+    if q.qtype not in ("hvem", "liste", "navn"):
+        return False
+    question, s = normalize(q.text), normalize(sentence)
+    return any(asks.search(question) and says.search(s) for asks, says in _PHRASINGS)
 
 
 def fits_type(q: QuestionAnalysis, sentence: str) -> bool | None:

@@ -423,3 +423,12 @@ def test_a_small_number_is_also_found_written_out() -> None:
     assert mentions("Aksjen har falt 3 prosent.", "3")
     assert not mentions("Aksjen har falt de siste fire årene.", "3")
     assert not mentions("Det kom 13 svar.", "3")
+
+
+def test_whom_something_is_for_is_answered_by_its_target_group() -> None:
+    from assistant.answer_types import phrased_as_asked
+
+    q = analyse("Hvem er nettverket rettet mot?")
+    assert phrased_as_asked(q, "Målgruppe: Fagsykepleiere og helsefaglige rådgivere")
+    assert not phrased_as_asked(q, "Tema: Systematisk kartlegging og oppfølging")
+    assert not phrased_as_asked(analyse("Hvem leder nettverket?"), "Målgruppe: Ledere")
