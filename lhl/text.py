@@ -28,6 +28,7 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=16384)  # the answerer normalizes the same passages' sentences again and again
 def normalize(text: str) -> str:
     """Case-insensitive match form: NFKC, lower case, dashes read as '-', whitespace folded."""
     text = unicodedata.normalize("NFKC", text).translate(_DASHES).lower()
