@@ -17,14 +17,8 @@ from api.errors import MESSAGES
 from api.metrics import Metrics
 from assistant.service import Assistant
 from ingest.chunker import CHUNKER_VERSION
-from ingest.pipeline import (
-    default_ingest_threads,
-    document_info,
-    read_manifest,
-    run_ingest,
-    scan_corpus,
-    sha256_file,
-)
+from ingest.corpus import document_info, read_manifest, scan_corpus, sha256_file
+from ingest.pipeline import default_ingest_threads, run_ingest
 from lhl.embeddings import make_embedder
 from lhl.errors import IndexNotReady, LhlError
 from lhl.settings import Settings

@@ -196,8 +196,8 @@ def _dedupe(chunks: list[Chunk]) -> list[Chunk]:
 
 def _print_corpus(corpus_dir: Path) -> None:
     """Every chunk of a corpus, for a person to read through after a chunking change."""
+    from ingest.corpus import document_info, read_manifest, scan_corpus
     from ingest.loaders import first_heading, load_file
-    from ingest.pipeline import document_info, read_manifest, scan_corpus
 
     corpus_dir = corpus_dir.resolve()
     manifest = read_manifest(corpus_dir)

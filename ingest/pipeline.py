@@ -1,8 +1,8 @@
 """The ingest run: scan the corpus, re-chunk what changed, embed only new chunks, swap the state.
 
-Named steps: `plan_documents` (which files, with which ids) → `_build_state` (load and chunk
-what changed, keep what did not) → embed the chunks Chroma lacks → `write_state` → delete
-vectors no live chunk uses.
+Named steps: `plan_documents` (ingest/corpus.py: which files, with which ids) → `_build_state`
+(load and chunk what changed, keep what did not) → embed the chunks Chroma lacks →
+`write_state` → delete vectors no live chunk uses.
 
 Order matters for crash safety (see lhl/store.py): new vectors are added to Chroma first, the
 state file is replaced atomically, and only then are vectors no live chunk uses deleted. A run
@@ -12,11 +12,8 @@ killed at any point leaves the previous state serving; the next run finishes the
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import json
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunker import CHUNKER_VERSION, chunk_document
-from ingest.loaders import SUPPORTED_SUFFIXES, UnreadableFile, first_heading, load_file
+from ingest.corpus import PlannedDocument, document_info, plan_documents, sha256_file
+from ingest.loaders import UnreadableFile, first_heading, load_file
 from lhl import messages
 from lhl.embeddings import Embedder
 from lhl.errors import IngestFailed, LhlError
-from lhl.records import Chunk, DocumentInfo
+from lhl.records import Chunk
 from lhl.settings import Settings
 from lhl.shared_state import SharedState
 from lhl.store import (
@@ -43,7 +41,6 @@ from lhl.store import (
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
 LOCK_FILE = ".ingest.lock"
 # Present while a run may leave vectors no state names: from the first vector added until the
 # orphans are deleted. If a run is killed, the next one sees it and cleans up.
@@ -103,120 +100,6 @@ class IngestReport:
 
 
 # --------------------------------------------------------------------------------------------
-# The corpus
-# --------------------------------------------------------------------------------------------
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def scan_corpus(corpus_dir: Path) -> list[Path]:
-    """Supported files under the folder, subfolders included; hidden files and folders skipped."""
-    return sorted(
-        p
-        for p in corpus_dir.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
-    )
-
-
-ManifestEntry = dict[str, object]
-
-
-def read_manifest(corpus_dir: Path) -> dict[str, ManifestEntry]:
-    """`manifest.json` entries by file path relative to the corpus folder."""
-    path = corpus_dir / MANIFEST
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return {str(e["file"]): e for e in data.get("documents", []) if isinstance(e, dict)}
-    except (ValueError, KeyError, AttributeError) as exc:
-        raise IngestFailed(
-            f"Kan ikke lese {MANIFEST} i «{corpus_dir}»: filen er ikke gyldig JSON "
-            "med en liste «documents».",
-            detail=repr(exc),
-        ) from exc
-
-
-def _source_name(corpus_dir: Path, path: Path) -> str:
-    return f"{corpus_dir.name}/{path.relative_to(corpus_dir).as_posix()}"
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9æøå]+", "-", text.lower()).strip("-") or "dokument"
-
-
-def document_info(
-    corpus_dir: Path,
-    path: Path,
-    entry: ManifestEntry | None,
-    title: str | None,
-    doc_id: str | None = None,
-) -> DocumentInfo:
-    entry = entry or {}
-    rel = path.relative_to(corpus_dir).as_posix()
-
-    def get(key: str) -> str | None:
-        value = entry.get(key)
-        return str(value).strip() or None if value else None
-
-    return DocumentInfo(
-        doc_id=doc_id or get("doc_id") or _slug(Path(rel).with_suffix("").as_posix()),
-        title=get("title") or title or path.stem.replace("-", " ").replace("_", " "),
-        source=_source_name(corpus_dir, path),
-        publisher=get("publisher"),
-        doc_type=get("doc_type"),
-        date=get("date"),
-        source_url=get("source_url"),
-        licence=get("licence"),
-    )
-
-
-@dataclass(frozen=True)
-class PlannedDocument:
-    path: Path
-    source: str  # "corpus/sub/x.txt"
-    entry: ManifestEntry | None
-    doc_id: str  # unique within the corpus
-
-
-def plan_documents(corpus_dir: Path, report: IngestReport) -> list[PlannedDocument]:
-    """Every file to index, with a doc id that is unique: a second file claiming an id (two
-    manifest entries, or "a/b.txt" beside "a-b.txt") gets one made from its path."""
-    manifest = read_manifest(corpus_dir)
-    paths = scan_corpus(corpus_dir)
-    known = {p.relative_to(corpus_dir).as_posix() for p in paths}
-    for name in sorted(set(manifest) - known):
-        report.warnings.append(f"Advarsel: {MANIFEST} nevner «{name}», men filen finnes ikke.")
-    planned: list[PlannedDocument] = []
-    taken: set[str] = set()
-    for path in paths:
-        rel = path.relative_to(corpus_dir).as_posix()
-        entry = manifest.get(rel)
-        wanted = document_info(corpus_dir, path, entry, None).doc_id
-        doc_id = wanted
-        if doc_id in taken:
-            base = _slug(Path(rel).with_suffix("").as_posix())
-            doc_id, n = base, 2
-            while doc_id in taken:
-                doc_id, n = f"{base}-{n}", n + 1
-            report.warnings.append(
-                f"Advarsel: dokument-id «{wanted}» brukes av flere filer; "
-                f"{_source_name(corpus_dir, path)} fikk id «{doc_id}»."
-            )
-        taken.add(doc_id)
-        planned.append(PlannedDocument(path, _source_name(corpus_dir, path), entry, doc_id))
-    return planned
-
-
-# --------------------------------------------------------------------------------------------
 # The run
 # --------------------------------------------------------------------------------------------
 
@@ -262,7 +145,7 @@ def run_ingest(
         old = _previous_state(settings.index_dir, report)
         if old is None and settings.chroma_url:
             old = _shared_state(settings, embedder)
-        planned = plan_documents(corpus_dir, report)
+        planned = plan_documents(corpus_dir, report.warnings)
         new = _build_state(corpus_dir, planned, old, embedder, report)
         if not new.chunks:
             raise IngestFailed(

@@ -77,8 +77,8 @@ def worker(threads: int, queries: int, passages: int) -> dict[str, float]:
 def _corpus_passages(n: int) -> list[str]:
     """The real corpus's chunks as ingest embeds them (section heading + text)."""
     from ingest.chunker import chunk_document
+    from ingest.corpus import document_info, read_manifest, scan_corpus
     from ingest.loaders import first_heading, load_file
-    from ingest.pipeline import document_info, read_manifest, scan_corpus
 
     corpus = ROOT / "corpus"
     manifest = read_manifest(corpus)

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from ingest.chunker import CHUNKER_VERSION, MAX_CHARS, chunk_document, chunk_id
+from ingest.corpus import document_info, read_manifest, scan_corpus
 from ingest.loaders import first_heading, load_file, load_text
-from ingest.pipeline import document_info, read_manifest, scan_corpus
 from lhl.records import Block, Chunk, DocumentInfo
 
 ROOT = Path(__file__).resolve().parent.parent
