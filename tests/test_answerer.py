@@ -227,13 +227,15 @@ def test_a_count_needs_the_counted_thing(assistant: Assistant) -> None:
 # -- composing the answer ----------------------------------------------------------------------
 
 
-def _passage(doc_id: str, text: str, position: int = 0) -> Passage:
+def _passage(
+    doc_id: str, text: str, position: int = 0, *, section: str = "", title: str | None = None
+) -> Passage:
     chunk = Chunk(
         f"{doc_id}-{position}",
         doc_id,
-        doc_id.title(),
+        title or doc_id.title(),
         f"corpus/{doc_id}.txt",
-        "",
+        section,
         None,
         position,
         text,
@@ -259,16 +261,13 @@ def test_markers_follow_each_run_of_sentences_from_one_passage() -> None:
     assert text.rstrip().endswith((".", "]"))
 
 
-def _titled(doc_id: str, title: str, text: str) -> Passage:
-    chunk = Chunk(f"{doc_id}-0", doc_id, title, f"corpus/{doc_id}.txt", "", None, 0, text)
-    return Passage(chunk, 1.0)
-
-
 def test_a_year_in_the_title_scopes_the_document_but_not_another_year() -> None:
     from assistant.answerer import candidates
 
     passages = [
-        _titled("r", "Årsrapport 2022", "Ved inngangen av året lanserte senteret en veileder.")
+        _passage(
+            "r", "Ved inngangen av året lanserte senteret en veileder.", title="Årsrapport 2022"
+        )
     ]
     asked = analyse("Hva lanserte senteret ved inngangen av 2022?")
     ranked, reason = constrain(asked, passages, candidates(asked, passages, {}))
@@ -322,20 +321,6 @@ def test_a_definition_list_item_answers_what_its_term_is() -> None:
     assert ranked[0].text.startswith("• Nettverket:")
 
 
-def _sectioned(doc_id: str, section: str, text: str, position: int) -> Passage:
-    chunk = Chunk(
-        f"{doc_id}-{position}",
-        doc_id,
-        "Veileder",
-        f"corpus/{doc_id}.txt",
-        section,
-        None,
-        position,
-        text,
-    )
-    return Passage(chunk, 1.0)
-
-
 def test_the_section_a_question_names_answers_it_under_its_heading() -> None:
     from assistant.answerer import candidates
 
@@ -347,11 +332,11 @@ def test_the_section_a_question_names_answers_it_under_its_heading() -> None:
             "Fra informasjon i fase 1 og planlegging i fase 2 til implementering "
             "i fase 3 av reformen.",
         ),
-        _sectioned(
+        _passage(
             "hefte",
-            "Tidslinje › Fase 3 Implementering og gjennomføring (2021–2023)",
             "Når kommunene har tatt stilling til forslagene, starter gjennomføringen.",
             4,
+            section="Tidslinje › Fase 3 Implementering og gjennomføring (2021–2023)",
         ),
     ]
     q = analyse("Hva er fase 3 i reformen?")
@@ -391,7 +376,7 @@ def test_a_list_question_answered_by_an_item_gets_the_whole_list() -> None:
         "4. Helsehjelp\n5. Sammenheng i tjenesten\n"
         "Demografien peker mot at tjenestene ikke kan klare alt alene."
     )
-    passages = [_sectioned("hefte", "Satsingsområdene til reformen:", text, 3)]
+    passages = [_passage("hefte", text, 3, section="Satsingsområdene til reformen:")]
     q = analyse("Hvilke satsingsområder har reformen?")
     ranked, reason = constrain(q, passages, candidates(q, passages, {}))
     assert reason is None
