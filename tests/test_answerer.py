@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from assistant.answerer import choose, units
-from assistant.questions import analyse, question_type
+from assistant.answerer import candidates, choose, units
+from assistant.questions import QuestionAnalysis, analyse, question_type
 from assistant.refusal import constrain, known_word
 from assistant.service import Assistant, _cite
 from lhl import messages
@@ -243,15 +243,18 @@ def _passage(
     return Passage(chunk, 1.0)
 
 
+def _rank(question: str, passages: list[Passage]) -> tuple[QuestionAnalysis, list, str | None]:
+    q = analyse(question)
+    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
+    return q, ranked, reason
+
+
 def test_markers_follow_each_run_of_sentences_from_one_passage() -> None:
     passages = [
         _passage("a", "Prisen gikk til Melhus kommune. Juryen var enig."),
         _passage("b", "Melhus kommune har en langsiktig plan."),
     ]
-    q = analyse("Hvilken kommune fikk prisen?")
-    from assistant.answerer import candidates
-
-    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
+    q, ranked, reason = _rank("Hvilken kommune fikk prisen?", passages)
     assert reason is None
     chosen = choose(q, passages, ranked)
     text, citations = _cite(chosen, ranked[0], passages)
@@ -262,18 +265,14 @@ def test_markers_follow_each_run_of_sentences_from_one_passage() -> None:
 
 
 def test_a_year_in_the_title_scopes_the_document_but_not_another_year() -> None:
-    from assistant.answerer import candidates
-
     passages = [
         _passage(
             "r", "Ved inngangen av året lanserte senteret en veileder.", title="Årsrapport 2022"
         )
     ]
-    asked = analyse("Hva lanserte senteret ved inngangen av 2022?")
-    ranked, reason = constrain(asked, passages, candidates(asked, passages, {}))
+    asked, ranked, reason = _rank("Hva lanserte senteret ved inngangen av 2022?", passages)
     assert reason is None and ranked
-    other = analyse("Hva lanserte senteret ved inngangen av 2019?")
-    ranked, reason = constrain(other, passages, candidates(other, passages, {}))
+    other, ranked, reason = _rank("Hva lanserte senteret ved inngangen av 2019?", passages)
     assert reason is not None and not ranked
 
 
@@ -297,17 +296,12 @@ def test_an_article_is_not_a_quantity() -> None:
 
 
 def test_a_count_in_nynorsk_counts_the_bokmaal_noun() -> None:
-    from assistant.answerer import candidates
-
     passages = [_passage("a", "I 2022 ble lekene arrangert i 18 byer og tettsteder.")]
-    q = analyse("Kor mange byar arrangerte lekene i 2022?")
-    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
+    q, ranked, reason = _rank("Kor mange byar arrangerte lekene i 2022?", passages)
     assert reason is None and "18" in ranked[0].text
 
 
 def test_a_definition_list_item_answers_what_its_term_is() -> None:
-    from assistant.answerer import candidates
-
     # The first sentence has the term and a copula ("er et"), yet says nothing of what it is.
     text = (
         "I Nettverket er et av temaene samlingene for Nettverket.\n"
@@ -315,15 +309,12 @@ def test_a_definition_list_item_answers_what_its_term_is() -> None:
         "• Senteret: Et nasjonalt kompetansesenter for aldersvennlige samfunn."
     )
     passages = [_passage("a", text, 1)]
-    q = analyse("Hva er Nettverket?")
-    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
+    q, ranked, reason = _rank("Hva er Nettverket?", passages)
     assert reason is None
     assert ranked[0].text.startswith("• Nettverket:")
 
 
 def test_the_section_a_question_names_answers_it_under_its_heading() -> None:
-    from assistant.answerer import candidates
-
     # The first passage says "fase 3" in so many words; the section named "Fase 3 …" is
     # what the question asks for, and its heading is the name of the phase.
     passages = [
@@ -339,46 +330,37 @@ def test_the_section_a_question_names_answers_it_under_its_heading() -> None:
             section="Tidslinje › Fase 3 Implementering og gjennomføring (2021–2023)",
         ),
     ]
-    q = analyse("Hva er fase 3 i reformen?")
+    q, ranked, reason = _rank("Hva er fase 3 i reformen?", passages)
     assert q.named == ("fas", "3")
-    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
     assert reason is None and ranked[0].passage_index == 1
     shown = choose(q, passages, ranked)[0].answer_text
     assert shown.startswith("Fase 3 Implementering og gjennomføring (2021–2023): Når kommunene")
     # A question that names no section gets no heading in front …
-    other = analyse("Hva skal kommunene ta stilling til?")
-    ranked, _ = constrain(other, passages, candidates(other, passages, {}))
+    other, ranked, _ = _rank("Hva skal kommunene ta stilling til?", passages)
     assert choose(other, passages, ranked)[0].answer_text.startswith("Når kommunene")
     # … unless the heading, and not the sentence, holds the kind of answer asked for.
-    when = analyse("Når starter gjennomføringen?")
-    ranked, _ = constrain(when, passages, candidates(when, passages, {}))
+    when, ranked, _ = _rank("Når starter gjennomføringen?", passages)
     assert choose(when, passages, ranked)[0].answer_text.startswith("Fase 3")
 
 
 def test_who_sits_in_a_body_is_answered_by_what_it_consists_of() -> None:
-    from assistant.answerer import candidates
-
     text = (
         "I det regionale støtteapparatet legges det vekt på dialog med Kommunene.\n"
         "Det regionale støtteapparatet består av statsforvalterne, KS og USHT."
     )
     passages = [_passage("a", text)]
-    q = analyse("Hvem sitter i det regionale støtteapparatet?")
-    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
+    q, ranked, reason = _rank("Hvem sitter i det regionale støtteapparatet?", passages)
     assert reason is None and "består av" in ranked[0].text
 
 
 def test_a_list_question_answered_by_an_item_gets_the_whole_list() -> None:
-    from assistant.answerer import candidates
-
     text = (
         "1. Aldersvennlig samfunn\n2. Aktivitet og fellesskap\n3. Mat og måltid\n"
         "4. Helsehjelp\n5. Sammenheng i tjenesten\n"
         "Demografien peker mot at tjenestene ikke kan klare alt alene."
     )
     passages = [_passage("hefte", text, 3, section="Satsingsområdene til reformen:")]
-    q = analyse("Hvilke satsingsområder har reformen?")
-    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
+    q, ranked, reason = _rank("Hvilke satsingsområder har reformen?", passages)
     assert reason is None
     shown = [c.answer_text for c in choose(q, passages, ranked)]
     assert shown == [
