@@ -78,7 +78,7 @@ def _where(c: Citation) -> str:
     # The section is a breadcrumb ("Kapittel 2.4 … › 2.4.4 Prisen"); its steps that only
     # repeat the document title are left out.
     title = c.title.casefold()
-    steps = [s.strip() for s in (c.section or "").split("›") if s.strip()]
+    steps = [s.strip() for s in (c.section or "").split(SECTION_SEP.strip()) if s.strip()]
     section = SECTION_SEP.join(s for s in steps if s.casefold() not in title)
     parts = [section] if section else []
     if c.page:

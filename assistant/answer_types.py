@@ -68,7 +68,7 @@ ANAPHORIC_START = re.compile(
 _PHRASINGS = [
     (
         re.compile(
-            r"\b(sitter|sit|satt|er med|var med|består|bestod|medlem\w*|utgjør|utgjorde|"
+            r"\b(sitter|sit|er med|var med|består|bestod|medlem\w*|utgjør|utgjorde|"
             r"deltar|deltok|deltek)\b"
         ),
         re.compile(

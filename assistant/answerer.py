@@ -30,9 +30,9 @@ from assistant.answer_types import (
     fits_type,
     phrased_as_asked,
 )
-from assistant.questions import QuestionAnalysis, mentions
-from lhl.records import SECTION_SEP, Passage
-from lhl.text import normalize, sentences, terms
+from assistant.questions import QuestionAnalysis
+from lhl.records import Passage
+from lhl.text import BULLET, normalize, opens_with, sentences
 
 PASSAGES_CONSIDERED = 5
 # The answer: the best sentence, maybe a neighbour it leans on, and runners-up.
@@ -210,44 +210,30 @@ def _figure_share(q: QuestionAnalysis, text: str) -> float:
     figures = q.years + q.numbers
     if not figures:
         return 0.0
-    return sum(mentions(text, f) for f in figures) / len(figures)
+    return sum(q.states(text, f) for f in figures) / len(figures)
 
 
-_LIST_MARK = re.compile(r"^[•▪◦●‣*–\-«\"\s]+")
-_LIST_ITEM = re.compile(r"^\s*(?:[•▪◦●‣*–-]|\d{1,2}[.)])\s+\S")
-
-
-def _opens_with(term: Sequence[str], text: str) -> bool:
-    """Whether the text, list mark aside, begins with the term (stems compared)."""
-    return terms(_LIST_MARK.sub("", text), keep_stopwords=True)[: len(term)] == list(term)
-
-
-def named_heading(q: QuestionAnalysis, section: str) -> str | None:
-    """The heading of the section path that opens with what the question names, if any."""
-    if not q.named:
-        return None
-    return next((h for h in section.split(SECTION_SEP) if _opens_with(q.named, h)), None)
+def named_heading(q: QuestionAnalysis, headings: Sequence[str]) -> str | None:
+    """The heading that opens with what the question names ("Fase 3 Implementering og
+    gjennomføring (2021–2023)" for "Hva er fase 3?"), if any."""
+    return next((h for h in headings if opens_with(q.named, h)), None)
 
 
 def _section_opener(q: QuestionAnalysis, passages: Sequence[Passage]) -> int | None:
-    """Which passage opens the section the question names: the earliest in its document of
-    those whose own heading opens with the name (a later chunk of the section answers less)."""
-    named = [
+    """Which passage opens the section the question names: of the best-ranked passage whose
+    own heading opens with the name, the earliest chunk of that same section (a later chunk
+    answers less; another section under the same heading, "Trinn 2 › Hjelpespørsmål" for
+    "Trinn 5 › Hjelpespørsmål", not at all)."""
+    named = [i for i, p in enumerate(passages) if named_heading(q, [p.chunk.own_heading])]
+    if not named:
+        return None
+    first = passages[named[0]].chunk
+    same = [
         i
-        for i, p in enumerate(passages)
-        if named_heading(q, p.chunk.section.split(SECTION_SEP)[-1]) is not None
+        for i in named
+        if (passages[i].chunk.doc_id, passages[i].chunk.section) == (first.doc_id, first.section)
     ]
-    return (
-        min(
-            named,
-            key=lambda i: (
-                passages[i].chunk.doc_id != passages[named[0]].chunk.doc_id,
-                passages[i].chunk.position,
-            ),
-        )
-        if named
-        else None
-    )
+    return min(same, key=lambda i: passages[i].chunk.position)
 
 
 def _bigram_share(q: QuestionAnalysis, stem_list: Sequence[str]) -> float:
@@ -317,7 +303,7 @@ def candidates(
             rank=float(pi),
             type_evidence=0.0 if fit is None else (bonus if fit else -penalty),
             opening=float(si == 0 and passages[pi].chunk.position == 0),
-            defines=float(bool(q.defined) and _opens_with(q.defined, full_texts[i])),
+            defines=float(bool(q.defined) and opens_with(q.defined, full_texts[i])),
             heading=float(si == 0 and pi == opener),
             cue=float(phrased_as_asked(q, full_texts[i])),
             too_long=max(0, len(sent) - 250) / 100,
@@ -353,21 +339,20 @@ def choose(
     beats guessing), up to MAX_SENTENCES while the answer stays short. A table row answers
     as a row. In front of the best passage's sentences goes the heading that names what the
     question asks about ("Trinn 5 – Aktører og interesser"), or the passage's own heading when
-    that, and not the best sentence, holds the asked-for kind ("Fase 1 Forberedelse og oppstart
-    (2019)") or a year or number the question asks about ("31. mai – Boligkonferansen …")."""
+    that, and not the best sentence, holds a year or number the question asks about ("Fase 1
+    Forberedelse og oppstart (2019)" for "fase 1", "31. mai – Boligkonferansen …")."""
     chosen = _choose(q, passages, ranked)
     best = ranked[0]
-    section = passages[best.passage_index].chunk.section
-    heading = named_heading(q, section)
-    own = section.split(SECTION_SEP)[-1]
-    if heading is None and (
-        (not best.fits_type and fits_type(q, own))
-        or any(mentions(own, f) and not mentions(best.answer_text, f) for f in q.years + q.numbers)
+    chunk = passages[best.passage_index].chunk
+    heading = named_heading(q, chunk.headings)
+    own = chunk.own_heading
+    if heading is None and any(
+        q.states(own, f) and not q.states(best.answer_text, f) for f in q.years + q.numbers
     ):
         heading = own
     if heading is None:
         return chosen
-    heading = heading.strip("*_ ").rstrip(":")
+    heading = heading.strip("*_ ").rstrip(":. ")
     first = next(c for c in chosen if c.passage_index == best.passage_index)
     if normalize(heading) in normalize(first.answer_text):
         return chosen
@@ -438,7 +423,7 @@ def _list_around(sents: Sequence[str], i: int) -> slice | None:
     when it is one and the whole list fits in an answer."""
 
     def item(j: int) -> bool:
-        return 0 <= j < len(sents) and bool(_LIST_ITEM.match(sents[j]))
+        return 0 <= j < len(sents) and bool(BULLET.match(sents[j]))
 
     if not item(i):
         return None
@@ -480,18 +465,7 @@ def _row_answer(
 
         same_row.sort(key=lambda i: -own_share(i))  # stable: ties keep the ranking's order
         keep = {0, *[i for i in same_row if i != 0][:2]}
-    shown = "; ".join(cells[i].text for i in sorted(keep)) + "."
-    return Candidate(
-        best.passage_index,
-        best.sentence_index,
-        best.text,
-        best.score,
-        best.coverage,
-        best.fits_type,
-        best.features,
-        best.lead,
-        shown,
-    )
+    return replace(best, shown="; ".join(cells[i].text for i in sorted(keep)) + ".")
 
 
 __all__ = [

@@ -131,6 +131,12 @@ class QuestionAnalysis:
     # Stems of the thing a "hva er / heter X …?" names, up to its first little word: "fase 3"
     # in "Hva er fase 3 i reformen?". A section whose heading opens with it answers.
     named: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()  # numbers that label something ("trinn 2"), not counts
+
+    def states(self, text: str, figure: str) -> bool:
+        """Whether the text has one of the question's years or numbers: a count also written
+        out ("tre"), a label ("trinn 2") only as it is."""
+        return mentions(text, figure, written_out=figure not in self.labels)
 
 
 def question_type(question: str) -> QuestionType:
@@ -193,33 +199,51 @@ def _attribute(question: str) -> str | None:
     return None
 
 
-# "Hva er Trøndelagsløftet?": the term to define, when short enough to open its definition
-# ("• Trøndelagsløftet. Velferdsteknologi for …", "Trøndelag for alle: Tverretatlig …").
-_DEFINED = re.compile(
-    r"^\s*(?:hva|kva)\s+(?:er|var|betyr|tyder)\s+(?:(?:ein|eit|en|et|ei)\s+)?(.+?)\s*\??\s*$", re.I
+# "Hva er X?", "Hva heter X?", "Hva går X ut på?", "Hva handler X om?": what the question asks
+# about, and by which verb. Defined: the term a "hva er X?" asks to define, when short enough to
+# open its definition ("• Trøndelagsløftet. Velferdsteknologi for …"). Named: the thing up to
+# its first little word ("fase 3" in "Hva er fase 3 i reformen?"), which a heading may open with.
+_WHAT_IS = re.compile(
+    r"^\s*(?:hva|kva)\s+(?:(?P<verb>er|var|betyr|tyder|heter|het|heiter|kalles|blir\s+kalt|"
+    r"innebærer|inneber)\s+(?:(?:ein|eit|en|et|ei)\s+)?(?P<x>.+?)|(?:går|gjekk|gikk)\s+(?P<y>.+?)"
+    r"\s+ut\s+på|(?:handler|handlar)\s+(?P<z>.+?)\s+om)\s*\??\s*$",
+    re.I,
 )
+_DEFINING_VERBS = frozenset({"er", "var", "betyr", "tyder"})
 MAX_DEFINED_TERMS = 4
-MAX_SCOPE_TERMS = 3
-_NAMED = re.compile(
-    r"^\s*(?:hva|kva)\s+(?:(?:er|var|heter|het|heiter|kalles|blir\s+kalt|innebærer|inneber)\s+"
-    r"(?:(?:ein|eit|en|et|ei|den|det)\s+)?(.+?)|(?:går|gjekk|gikk)\s+(.+?)\s+ut\s+på|"
-    r"(?:handler|handlar)\s+(.+?)\s+om)\s*\??\s*$",
+# After the name only a scope may follow ("i veilederen", "ifølge heftet"), not more of a
+# question ("av Persia før han ble konge").
+_SCOPE_WORDS = STOPWORDS | {"ifølge", "iflg", "innenfor", "under"}
+MAX_SCOPE_WORDS = 4
+_LABELLED = re.compile(
+    r"\b(?:trinn|fase|kapittel|kap|nr|nummer|punkt|steg|del|side|tiltak|paragraf)\.?\s+(\d+)\b",
     re.I,
 )
 
 
+def _what_is(question: str) -> tuple[str | None, str]:
+    m = _WHAT_IS.match(question)
+    if not m:
+        return None, ""
+    return (m["verb"] or "").lower(), m["x"] or m["y"] or m["z"]
+
+
 def _defined(question: str) -> tuple[str, ...]:
-    m = _DEFINED.match(question)
-    found = tuple(terms(m.group(1), keep_stopwords=True)) if m else ()
+    verb, thing = _what_is(question)
+    found = tuple(terms(thing, keep_stopwords=True)) if verb in _DEFINING_VERBS else ()
     return found if len(found) <= MAX_DEFINED_TERMS else ()
 
 
 def _named(question: str) -> tuple[str, ...]:
-    m = _NAMED.match(question)
-    words = terms(next((g for g in m.groups() if g), ""), keep_stopwords=True) if m else []
-    head = next((i for i, t in enumerate(words) if t in STOPWORDS), len(words))
-    # What follows may only place it ("i veilederen"), not ask more ("før han ble konge").
-    return tuple(words[:head]) if len(words) - head <= MAX_SCOPE_TERMS else ()
+    words = _what_is(question)[1].split()
+    if words and words[0].lower() in ("den", "det"):
+        words = words[1:]  # "Hva er det regionale støtteapparatet?"
+    cut = next((i for i, w in enumerate(words) if normalize(w) in _SCOPE_WORDS), len(words))
+    if len(words) - cut > MAX_SCOPE_WORDS:
+        return ()
+    if all(normalize(w) in _SCOPE_WORDS for w in words[cut:]):
+        cut = len(words)  # little words only: part of the name ("Trøndelag for alle")
+    return tuple(terms(" ".join(words[:cut]), keep_stopwords=True))
 
 
 def analyse(question: str) -> QuestionAnalysis:
@@ -240,6 +264,7 @@ def analyse(question: str) -> QuestionAnalysis:
         attribute=_attribute(question) if qtype != "hvorfor" else None,
         defined=_defined(question),
         named=_named(question),
+        labels=tuple(dict.fromkeys(_LABELLED.findall(question))),
     )
 
 
@@ -251,13 +276,13 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 
 
-def mentions(text: str, token: str) -> bool:
+def mentions(text: str, token: str, *, written_out: bool = False) -> bool:
     """Whether `token` (a year, number or lower-cased name) occurs in `text` as a word; a
-    small number also written out."""
+    small number also written out when asked."""
     norm = normalize(text)
     if token.isdigit():
         if re.search(rf"(?<![\d]){re.escape(token)}(?![\d])", norm) is not None:
             return True
-        words = _NUMBER_WORDS.get(token, ())
+        words = _NUMBER_WORDS.get(token, ()) if written_out else ()
         return bool(words) and any(w in words for w in tokens(norm))
     return token in tokens(norm) or token in norm

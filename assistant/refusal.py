@@ -50,7 +50,7 @@ def violation(q: QuestionAnalysis, passages: Sequence[Passage], cand: Candidate)
         if not mentions(f"{chunk.title}\n{own}", year):
             return f"year {year} not in the answer"
     for number in q.numbers:
-        if not mentions(own, number):
+        if not q.states(own, number):
             return f"number {number} not in the answer"
     if q.focus and _COUNT_QUESTION.search(normalize(q.text)):
         if not cand.fits_type:

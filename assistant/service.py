@@ -106,8 +106,10 @@ class Assistant:
         question = self.validate(question)
         resolved = resolve(question, history)
         passages, timings = self.retriever.retrieve(resolved, k=RETRIEVE_K)
+        q = analyse(resolved)
+        passages = _with_named_section(self.index, q, passages)
         t_retrieved = time.perf_counter()
-        answer = self._extractive(question, resolved, passages)
+        answer = self._extractive(question, resolved, q, passages)
         mode = mode or ("generative" if self.generative else "extractive")
         if mode == "generative" and self.generative and answer.found:
             answer = self._generative_or(answer, resolved, passages, started, deadline_s)
@@ -121,10 +123,10 @@ class Assistant:
         answer.answer_id = uuid.uuid4().hex
         return answer
 
-    def _extractive(self, question: str, resolved: str, passages: list[Passage]) -> Answer:
-        q = analyse(resolved)
+    def _extractive(
+        self, question: str, resolved: str, q: QuestionAnalysis, passages: list[Passage]
+    ) -> Answer:
         index = self.index
-        passages = _with_named_section(index, q, passages)
         ranked, reason = refusal.constrain(
             q, passages, answerer.candidates(q, passages, index.lexical.idf)
         )
@@ -203,21 +205,29 @@ def _with_named_section(
     index: Index, q: QuestionAnalysis, passages: list[Passage]
 ) -> list[Passage]:
     """A question that names a section ("Hva er trinn 7 i veilederen?") gets the chunk that
-    opens that section among the passages the answerer reads, wherever retrieval ranked it:
-    in the top passage's document, or the only document that has it."""
+    opens that section among the passages the answerer reads, wherever retrieval ranked it.
+    The section is the one in the top passage's document (the best-ranked of them when it
+    has several under that heading, none when none of those was retrieved), or the only one
+    in the corpus."""
     openers: dict[tuple[str, str], Chunk] = {}
-    for c in index.sections_opening_with(q.named) if q.named else []:
-        openers.setdefault((c.doc_id, c.section), c)  # document order: the first one opens
-    top_doc = passages[0].chunk.doc_id if passages else None
-    found = list(openers.values())
-    single = found[0] if len({c.doc_id for c in found}) == 1 else None
-    pick = next((c for c in found if c.doc_id == top_doc), single)
-    considered = {p.chunk.id for p in passages[: answerer.PASSAGES_CONSIDERED]}
-    if pick is None or pick.id in considered:
+    for c in index.sections_opening_with(q.named):
+        openers.setdefault((c.doc_id, c.section), c)  # index order: the first one opens
+    if not openers or not passages:
+        return passages
+    rank = {(p.chunk.doc_id, p.chunk.section): i for i, p in reversed(list(enumerate(passages)))}
+    in_top = [key for key in openers if key[0] == passages[0].chunk.doc_id]
+    if len(in_top) > 1:
+        in_top = sorted((k for k in in_top if k in rank), key=rank.__getitem__)[:1]
+    keys = in_top or (list(openers) if len(openers) == 1 else [])
+    if not keys:
+        return passages
+    pick = openers[keys[0]]
+    slot = answerer.PASSAGES_CONSIDERED - 1
+    if any(p.chunk.id == pick.id for p in passages[: slot + 1]):
         return passages
     rest = [p for p in passages if p.chunk.id != pick.id]
-    slot = answerer.PASSAGES_CONSIDERED - 1
-    return [*rest[:slot], Passage(pick, 0.0), *rest[slot:]]
+    shown = Passage(pick, rest[min(slot, len(rest) - 1)].score if rest else 1.0)
+    return [*rest[:slot], shown, *rest[slot:]]
 
 
 def _cite(

@@ -13,6 +13,7 @@ from typing import Any
 from eval.html_assets import CSS, JS
 from eval.questions import contains
 from eval.report import LABELS, ON_UNANSWERABLE, TAG_LABELS, format_figure
+from lhl.records import SECTION_SEP
 
 # The summary cards: figure, how to count it from the results, and a one-line explanation.
 CARDS = (
@@ -238,7 +239,9 @@ def _answer_cell(r: dict[str, Any], show_mode: bool) -> str:
 
 def _citation(c: dict[str, Any], needles: list[str], holds_evidence: bool) -> str:
     section = str(c.get("section") or "")
-    short = section.rsplit("›", 1)[-1].strip() or str(c.get("title") or c.get("doc_id") or "")
+    short = section.rsplit(SECTION_SEP.strip(), 1)[-1].strip() or str(
+        c.get("title") or c.get("doc_id") or ""
+    )
     if c.get("page"):
         short += f", side {c['page']}"
     mark = ' <span class="hit">– beviset ✓</span>' if holds_evidence else ""

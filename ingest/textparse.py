@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from lhl.text import BULLET
+
 # Web-page furniture that is not content.
 BOILERPLATE = (
     re.compile(r"^du benytter en nettleser vi ikke støtter", re.I),
@@ -27,7 +29,6 @@ PAGE_DATES_LINK = re.compile(r"\s*se tidligere versjoner\s*$", re.I)
 TOC_LINE = re.compile(r"(?:\.{3,}|…)\s*\d+\s*$|^\d+(?:\.\d+)*\.?\s+\S.*\t\s*\d+\s*$")
 TOC_TITLE = re.compile(r"^(?:innhold|innholdsfortegnelse|innholdsliste)\s*:?$", re.I)
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
-BULLET = re.compile(r"^(?:[-*•▪◦●‣–]|(\d{1,2})[.)])\s+")
 MONTHS = "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
 DATE_LEAD = re.compile(rf"^\d{{1,2}}\.\s+(?:{MONTHS})\b", re.I)
 NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+(\S.*)$")

@@ -48,6 +48,16 @@ class Chunk:
     position: int
     text: str
 
+    @property
+    def headings(self) -> list[str]:
+        """The section path's headings, outermost first."""
+        return self.section.split(SECTION_SEP)
+
+    @property
+    def own_heading(self) -> str:
+        """The heading the chunk stands directly under (the last of its section path)."""
+        return self.headings[-1]
+
     def index_text(self) -> str:
         """The text that is embedded and lexically indexed: section title gives context."""
         if self.section and self.section not in self.text:

@@ -30,10 +30,10 @@ from urllib.parse import urlparse
 from lhl.embeddings import Embedder
 from lhl.errors import IndexNotReady, IndexUnavailable
 from lhl.lexical import LexicalIndex
-from lhl.records import SECTION_SEP, Chunk, DocumentInfo
+from lhl.records import Chunk, DocumentInfo
 from lhl.settings import Settings
 from lhl.shared_state import CHECK_INTERVAL_S, SharedState, generation
-from lhl.text import terms
+from lhl.text import heading_terms, terms
 
 log = logging.getLogger(__name__)
 
@@ -380,14 +380,14 @@ class Index:
 
     @cached_property
     def own_headings(self) -> list[tuple[str, ...]]:
-        """Each chunk's own heading (the last of its section path) as terms, stopwords kept."""
-        return [
-            tuple(terms(c.section.split(SECTION_SEP)[-1], keep_stopwords=True)) for c in self.chunks
-        ]
+        """Each chunk's own heading as `heading_terms`, for `sections_opening_with`."""
+        return [heading_terms(c.own_heading) for c in self.chunks]
 
     def sections_opening_with(self, head: Sequence[str]) -> list[Chunk]:
-        """The chunks whose own heading opens with `head`, in document order."""
+        """The chunks whose own heading `opens_with` the terms `head`, in index order."""
         n, head = len(head), tuple(head)
+        if not n:
+            return []
         return [c for c, h in zip(self.chunks, self.own_headings, strict=True) if h[:n] == head]
 
     def lexical_search(self, query: str, k: int) -> list[tuple[Chunk, float]]:

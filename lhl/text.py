@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 import snowballstemmer
@@ -58,6 +59,23 @@ def stem(token: str) -> str:
 def terms(text: str, *, keep_stopwords: bool = False) -> list[str]:
     """Stemmed index terms; stopwords dropped unless asked for."""
     return [stem(t) for t in tokens(text) if keep_stopwords or t not in STOPWORDS]
+
+
+# A list item's mark: a bullet or dash, or "1." / "1)" (the number is group 1).
+BULLET = re.compile(r"^(?:[-*•▪◦●‣–]|(\d{1,2})[.)])\s+")
+_LEADING_MARKS = re.compile(r"^[•▪◦●‣*–\-«\"\s]+")
+
+
+def heading_terms(text: str) -> tuple[str, ...]:
+    """Every term of a heading or a sentence's opening, stopwords kept, list marks and
+    quotes before it ignored: what `opens_with` compares."""
+    return tuple(terms(_LEADING_MARKS.sub("", text), keep_stopwords=True))
+
+
+def opens_with(head: Sequence[str], text: str) -> bool:
+    """Whether the text begins with the terms `head` ("Fase 3 Implementering …" with
+    ("fas", "3")); never for an empty head."""
+    return bool(head) and heading_terms(text)[: len(head)] == tuple(head)
 
 
 _ABBREVIATIONS = frozenset(
