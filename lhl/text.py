@@ -29,11 +29,21 @@ STOPWORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=16384)  # the answerer normalizes the same passages' sentences again and again
+CACHED_CHARS = 1000  # longer texts (passages joined for a lookup) would crowd the cache
+
+
 def normalize(text: str) -> str:
-    """Case-insensitive match form: NFKC, lower case, dashes read as '-', whitespace folded."""
+    """Case-insensitive match form: NFKC, lower case, dashes read as '-', whitespace folded.
+    Sentences and headings are cached: the answerer normalizes the same ones again and again."""
+    return _normalize_short(text) if len(text) <= CACHED_CHARS else _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_DASHES).lower()
     return _WS.sub(" ", text).strip()
+
+
+_normalize_short = lru_cache(maxsize=16384)(_normalize)
 
 
 @lru_cache(maxsize=1)
