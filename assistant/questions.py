@@ -212,8 +212,9 @@ _WHAT_IS = re.compile(
 _DEFINING_VERBS = frozenset({"er", "var", "betyr", "tyder"})
 MAX_DEFINED_TERMS = 4
 # After the name only a scope may follow ("i veilederen", "ifølge heftet"), not more of a
-# question ("av Persia før han ble konge").
-_SCOPE_WORDS = STOPWORDS | {"ifølge", "iflg", "innenfor", "under"}
+# question ("i Persia før han ble konge"); "til", "av", "for" belong to the name ("faren til
+# Haakon", "Trøndelag for alle").
+_SCOPE_WORDS = frozenset({"i", "ifølge", "iflg", "innenfor", "under", "på"})
 MAX_SCOPE_WORDS = 4
 _LABELLED = re.compile(
     r"\b(?:trinn|fase|kapittel|kap|nr|nummer|punkt|steg|del|side|tiltak|paragraf)\.?\s+(\d+)\b",
@@ -241,8 +242,6 @@ def _named(question: str) -> tuple[str, ...]:
     cut = next((i for i, w in enumerate(words) if normalize(w) in _SCOPE_WORDS), len(words))
     if len(words) - cut > MAX_SCOPE_WORDS:
         return ()
-    if all(normalize(w) in _SCOPE_WORDS for w in words[cut:]):
-        cut = len(words)  # little words only: part of the name ("Trøndelag for alle")
     return tuple(terms(" ".join(words[:cut]), keep_stopwords=True))
 
 
