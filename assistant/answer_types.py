@@ -5,12 +5,13 @@ candidate sentences in assistant/answerer.py."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from assistant.questions import MONTHS, QuestionAnalysis
+from assistant.questions import MONTHS, NUMBER_WORDS, QuestionAnalysis
 from lhl.text import STOPWORDS, normalize, stem, tokens
 
 _NUMBER_WORDS = (
-    "null|én|to|tre|fire|fem|seks|sju|syv|åtte|ni|ti|elleve|tolv|tretten|fjorten|"
+    "null|én|" + "|".join(w for words in NUMBER_WORDS.values() for w in words) + "|tretten|fjorten|"
     "femten|seksten|sytten|atten|nitten|tjue|tjuefem|tretti|førti|femti|seksti|sytti|åtti|nitti|"
     "hundre|hundrevis|tusen|tusenvis|million|millioner|milliard|milliarder|dusin|halvparten|"
     "dobbelt|tredjedel|fjerdedel|første|andre|tredje|fjerde|femte|sjette|sjuende|syvende|"
@@ -134,8 +135,16 @@ def phrased_as_asked(q: QuestionAnalysis, sentence: str) -> bool:
     words: "hvem sitter i X?" is answered by "X består av …" (whichever verb it used)."""
     if q.qtype not in ("hvem", "liste", "navn"):
         return False
-    question, s = normalize(q.text), normalize(sentence)
-    return any(asks.search(question) and says.search(s) for asks, says in _PHRASINGS)
+    wanted = _wanted_phrasings(q.text)
+    return bool(wanted) and any(says.search(normalize(sentence)) for says in wanted)
+
+
+@lru_cache(maxsize=1024)
+def _wanted_phrasings(question: str) -> tuple[re.Pattern[str], ...]:
+    """The document wordings a question's wording asks for (asked once per question, not
+    once per candidate sentence)."""
+    text = normalize(question)
+    return tuple(says for asks, says in _PHRASINGS if asks.search(text))
 
 
 def fits_type(q: QuestionAnalysis, sentence: str) -> bool | None:

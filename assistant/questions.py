@@ -229,14 +229,13 @@ def _what_is(question: str) -> tuple[str | None, str]:
     return (m["verb"] or "").lower(), m["x"] or m["y"] or m["z"]
 
 
-def _defined(question: str) -> tuple[str, ...]:
-    verb, thing = _what_is(question)
+def _defined(verb: str | None, thing: str) -> tuple[str, ...]:
     found = tuple(terms(thing, keep_stopwords=True)) if verb in _DEFINING_VERBS else ()
     return found if len(found) <= MAX_DEFINED_TERMS else ()
 
 
-def _named(question: str) -> tuple[str, ...]:
-    words = _what_is(question)[1].split()
+def _named(thing: str) -> tuple[str, ...]:
+    words = thing.split()
     if words and words[0].lower() in ("den", "det"):
         words = words[1:]  # "Hva er det regionale støtteapparatet?"
     cut = next((i for i, w in enumerate(words) if normalize(w) in _SCOPE_WORDS), len(words))
@@ -250,6 +249,7 @@ def analyse(question: str) -> QuestionAnalysis:
     numbers = tuple(n for n in dict.fromkeys(_NUMBER.findall(question)) if n not in years)
     content = terms(question)
     qtype = question_type(question)
+    verb, thing = _what_is(question)
     return QuestionAnalysis(
         text=question,
         qtype=qtype,
@@ -261,14 +261,14 @@ def analyse(question: str) -> QuestionAnalysis:
         bigrams=tuple(dict.fromkeys(zip(content, content[1:], strict=False))),
         question_tokens=frozenset(tokens(question)),
         attribute=_attribute(question) if qtype != "hvorfor" else None,
-        defined=_defined(question),
-        named=_named(question),
+        defined=_defined(verb, thing),
+        named=_named(thing),
         labels=tuple(dict.fromkeys(_LABELLED.findall(question))),
     )
 
 
 # Small numbers are as often written out: "de siste 3 åra" ~ "de siste tre årene".
-_NUMBER_WORDS = {
+NUMBER_WORDS = {
     "2": ("to",), "3": ("tre",), "4": ("fire",), "5": ("fem",), "6": ("seks",),
     "7": ("sju", "syv"), "8": ("åtte",), "9": ("ni",), "10": ("ti",), "11": ("elleve",),
     "12": ("tolv",),
@@ -282,6 +282,6 @@ def mentions(text: str, token: str, *, written_out: bool = False) -> bool:
     if token.isdigit():
         if re.search(rf"(?<![\d]){re.escape(token)}(?![\d])", norm) is not None:
             return True
-        words = _NUMBER_WORDS.get(token, ()) if written_out else ()
+        words = NUMBER_WORDS.get(token, ()) if written_out else ()
         return bool(words) and any(w in words for w in tokens(norm))
     return token in tokens(norm) or token in norm

@@ -107,9 +107,10 @@ class Assistant:
         resolved = resolve(question, history)
         passages, timings = self.retriever.retrieve(resolved, k=RETRIEVE_K)
         q = analyse(resolved)
-        passages = _with_named_section(self.index, q, passages)
+        index = self.index
+        passages = _with_named_section(index, q, passages)
         t_retrieved = time.perf_counter()
-        answer = self._extractive(question, resolved, q, passages)
+        answer = self._extractive(index, question, resolved, q, passages)
         mode = mode or ("generative" if self.generative else "extractive")
         if mode == "generative" and self.generative and answer.found:
             answer = self._generative_or(answer, resolved, passages, started, deadline_s)
@@ -124,9 +125,13 @@ class Assistant:
         return answer
 
     def _extractive(
-        self, question: str, resolved: str, q: QuestionAnalysis, passages: list[Passage]
+        self,
+        index: Index,
+        question: str,
+        resolved: str,
+        q: QuestionAnalysis,
+        passages: list[Passage],
     ) -> Answer:
-        index = self.index
         ranked, reason = refusal.constrain(
             q, passages, answerer.candidates(q, passages, index.lexical.idf)
         )

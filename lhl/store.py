@@ -309,8 +309,11 @@ class Index:
         self._shared: SharedState | None = None
         self._next_check = 0.0
         self.generation: str | None = None
-        if settings.chroma_url:
-            state = self._sync_shared(state)
+        # A fresh Chroma view: an ingest in another process may have added vectors since.
+        # With a server, it is opened first: its client also reads the published state.
+        dense = VectorStore(settings, embedder, fresh=True) if settings.chroma_url else None
+        if dense is not None:
+            state = self._sync_shared(state, dense.client)
         if state is None or not state.chunks:
             raise IndexNotReady(detail=f"no index in {settings.index_dir}")
         if state.embedder != embedder.name:
@@ -324,15 +327,14 @@ class Index:
         self.position = {c.id: i for i, c in enumerate(state.chunks)}
         self.live = set(self.by_id)
         self.lexical = LexicalIndex(state.chunk_terms)
-        # A fresh Chroma view: an ingest in another process may have added vectors since.
-        self.dense = VectorStore(settings, embedder, fresh=True)
+        self.dense = dense or VectorStore(settings, embedder, fresh=True)
         self.vectors = self.dense.store
 
-    def _sync_shared(self, local: IndexState | None) -> IndexState | None:
+    def _sync_shared(self, local: IndexState | None, client: Any) -> IndexState | None:
         """The state published in the Chroma server when it differs from the local copy (which
         is then replaced), else the local copy."""
         try:
-            self._shared = SharedState(chroma_client(self.settings), self.settings, self.embedder)
+            self._shared = SharedState(client, self.settings, self.embedder)
             current = self._shared.current()
             if current is None or (local is not None and generation(local) == current):
                 self.generation = current
