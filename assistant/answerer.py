@@ -9,8 +9,9 @@ Named steps:
   the rank of its passage. `Weights` says how much each counts.
 - `constrain()` and `refusal_reason()` (assistant/refusal.py) keep the candidates that meet
   the question's hard constraints, or refuse.
-- `choose()` picks the answer: the best sentence, its neighbour when the best one leans on
-  it, and runners-up that score nearly as well, while the answer stays short.
+- `choose()` (assistant/compose.py) picks the answer: the best sentence, its neighbour when
+  the best one leans on it, and runners-up that score nearly as well, while the answer stays
+  short.
 
 Weights and thresholds were tuned on NorQuAD validation and our known facts, never on the
 NorQuAD test split (eval/norquad.py, scripts/norquad_eval.py).
@@ -21,29 +22,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from assistant.answer_types import (
-    ANAPHORIC_START,
-    PRONOUN_START,
     content_stems,
     fits_type,
     phrased_as_asked,
 )
 from assistant.questions import QuestionAnalysis
 from lhl.records import Passage
-from lhl.text import BULLET, normalize, opens_with, sentences
+from lhl.text import normalize, opens_with, sentences
 
 PASSAGES_CONSIDERED = 5
-# The answer: the best sentence, maybe a neighbour it leans on, and runners-up.
-MAX_ANSWER_CHARS = 400  # two sentences together
-SHORT_ANSWER_CHARS = 300  # a third sentence only while the answer stays this short
-MAX_SENTENCES = 3
-SHORT_SENTENCE = 60  # shorter than this, a best sentence gets its successor
-SECOND_MARGIN = 1.0  # a runner-up of the same document within this of the best is shown
-OTHER_DOCUMENT_MARGIN = 0.7  # … and one from another document only within this
-RUNNERS_UP = 3  # how far down the ranking runners-up may come from
-LIST_ITEM_CHARS = 100  # a list of items no longer than this answers "hvilke" as a whole
 DEFAULT_IDF = 3.0  # a question term the index has never seen: rare, so it counts
 PARTIAL_MATCH = 0.6  # credit for a question term found only inside a compound
 LOCAL_FLOOR = 0.5  # added to a term's idf among the candidate sentences
@@ -325,149 +315,6 @@ def candidates(
     return out
 
 
-# -- choosing the answer sentences ------------------------------------------------------------
-def choose(
-    q: QuestionAnalysis, passages: Sequence[Passage], ranked: Sequence[Candidate]
-) -> list[Candidate]:
-    """The answer sentences, in reading order. The best one, with
-    - the next one when the best introduces it (ends with a colon, or is very short);
-    - the previous one when the question asks who, and the best one's subject is a pronoun
-      (the previous sentence names it);
-    - the next one when it continues the best ("Dette skyldes …") and may hold the kind of
-      answer the best one lacks;
-    then runners-up that score nearly as well (two readings about as likely: showing both
-    beats guessing), up to MAX_SENTENCES while the answer stays short. A table row answers
-    as a row. In front of the best passage's sentences goes the heading that names what the
-    question asks about ("Trinn 5 – Aktører og interesser"), or the passage's own heading when
-    that, and not the best sentence, holds a year or number the question asks about ("Fase 1
-    Forberedelse og oppstart (2019)" for "fase 1", "31. mai – Boligkonferansen …")."""
-    chosen = _choose(q, passages, ranked)
-    best = ranked[0]
-    chunk = passages[best.passage_index].chunk
-    heading = named_heading(q, chunk.headings)
-    own = chunk.own_heading
-    if heading is None and any(
-        q.states(own, f) and not q.states(best.answer_text, f) for f in q.years + q.numbers
-    ):
-        heading = own
-    if heading is None:
-        return chosen
-    heading = heading.strip("*_ ").rstrip(":. ")
-    first = next(c for c in chosen if c.passage_index == best.passage_index)
-    if normalize(heading) in normalize(first.answer_text):
-        return chosen
-    return [replace(c, shown=f"{heading}: {c.answer_text}") if c is first else c for c in chosen]
-
-
-def _choose(
-    q: QuestionAnalysis, passages: Sequence[Passage], ranked: Sequence[Candidate]
-) -> list[Candidate]:
-    best = ranked[0]
-    around = units(passages[best.passage_index].chunk.text)
-    if len(around) > 1 and around[1].lead is not None:
-        return [_row_answer(q, best, ranked, around)]
-    sents = [u.text for u in around]
-    items = _list_around(sents, best.sentence_index) if q.qtype == "liste" else None
-    if items is not None:
-        return [replace(best, sentence_index=items.start, shown=" ".join(sents[items]))]
-    prev = best.sentence_index - 1
-    nxt = best.sentence_index + 1
-    extra: Candidate | None = None
-
-    def neighbour(i: int) -> Candidate:
-        return Candidate(
-            best.passage_index, i, sents[i], best.score, best.coverage, lead=around[i].lead
-        )
-
-    if nxt < len(sents) and (best.text.endswith(":") or len(best.text) < SHORT_SENTENCE):
-        extra = neighbour(nxt)
-    elif (
-        prev >= 0
-        and q.qtype in ("hvem", "navn")
-        and PRONOUN_START.search(best.text)
-        and (not best.fits_type)
-    ):
-        extra = neighbour(prev)
-    elif (
-        nxt < len(sents)
-        and not best.fits_type
-        and ANAPHORIC_START.search(sents[nxt])
-        and fits_type(q, sents[nxt]) is not False
-    ):
-        extra = neighbour(nxt)
-    chosen = [best]
-    if extra is not None and len(best.answer_text) + len(extra.answer_text) <= MAX_ANSWER_CHARS:
-        chosen.append(extra)
-    best_doc = passages[best.passage_index].chunk.doc_id
-    for cand in ranked[1 : RUNNERS_UP + 1]:
-        if len(chosen) >= MAX_SENTENCES or cand.score < best.score - SECOND_MARGIN:
-            break
-        other_doc = passages[cand.passage_index].chunk.doc_id != best_doc
-        if other_doc and cand.score < best.score - OTHER_DOCUMENT_MARGIN:
-            continue
-        if any(
-            (c.passage_index, c.sentence_index) == (cand.passage_index, cand.sentence_index)
-            for c in chosen
-        ):
-            continue
-        if cand.text.rstrip().endswith((":", ";", ",")):
-            continue  # an introduction to something not shown: no answer on its own
-        limit = MAX_ANSWER_CHARS if len(chosen) == 1 else SHORT_ANSWER_CHARS
-        if sum(len(c.answer_text) for c in chosen) + len(cand.answer_text) <= limit:
-            chosen.append(cand)
-    return _reading_order(chosen)
-
-
-def _list_around(sents: Sequence[str], i: int) -> slice | None:
-    """The list of short items the i-th unit belongs to ("1. Aldersvennlig samfunn", "2. …"),
-    when it is one and the whole list fits in an answer."""
-
-    def item(j: int) -> bool:
-        return 0 <= j < len(sents) and bool(BULLET.match(sents[j]))
-
-    if not item(i):
-        return None
-    lo, hi = i, i
-    while item(lo - 1):
-        lo -= 1
-    while item(hi + 1):
-        hi += 1
-    run = sents[lo : hi + 1]
-    if hi == lo or max(map(len, run)) > LIST_ITEM_CHARS or len(" ".join(run)) > MAX_ANSWER_CHARS:
-        return None
-    return slice(lo, hi + 1)
-
-
-def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
-    """Sentences of one passage in the order they stand; passages in the order chosen."""
-    first_seen: dict[int, int] = {}
-    for i, c in enumerate(chosen):
-        first_seen.setdefault(c.passage_index, i)
-    return sorted(chosen, key=lambda c: (first_seen[c.passage_index], c.sentence_index))
-
-
-def _row_answer(
-    q: QuestionAnalysis, best: Candidate, ranked: Sequence[Candidate], cells: Sequence[Unit]
-) -> Candidate:
-    """A table row answers as a whole when it is short; a long one by its first cell and
-    its two best cells, in row order ("Navn: …; Målgruppe: …; Når: …"). Every cell is
-    scored with the first cell in front, so the best cells are those whose own text shares
-    most of the question or holds the asked-for kind of answer (the ranking breaks ties)."""
-    if sum(len(c.text) + 2 for c in cells) <= MAX_ANSWER_CHARS:
-        keep = set(range(len(cells)))
-    else:
-        same_row = [c.sentence_index for c in ranked if c.passage_index == best.passage_index]
-
-        def own_share(i: int) -> float:
-            stems = content_stems(cells[i].text) if i < len(cells) else []
-            fit = fits_type(q, cells[i].text) if i < len(cells) else None
-            return sum(match_term(t, set(stems), stems) for t in q.terms) + float(fit is True)
-
-        same_row.sort(key=lambda i: -own_share(i))  # stable: ties keep the ranking's order
-        keep = {0, *[i for i in same_row if i != 0][:2]}
-    return replace(best, shown="; ".join(cells[i].text for i in sorted(keep)) + ".")
-
-
 __all__ = [
     "Candidate",
     "Features",
@@ -475,9 +322,9 @@ __all__ = [
     "WEIGHTS",
     "Weights",
     "candidates",
-    "choose",
     "fits_type",
     "match_term",
+    "named_heading",
     "one_edit",
     "units",
 ]

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from assistant import answerer, refusal
+from assistant import answerer, compose, refusal
 from assistant.followup import resolve
 from assistant.generative import GenerativeAnswerer
 from assistant.questions import QuestionAnalysis, analyse
@@ -149,7 +149,7 @@ class Assistant:
             ]
             text = messages.NOT_FOUND if related else messages.NOT_FOUND_NO_PASSAGES
             return Answer(answer=text, found=False, citations=related, **base)  # type: ignore[arg-type]
-        chosen = answerer.choose(q, passages, ranked)
+        chosen = compose.choose(q, passages, ranked)
         text, citations = _cite(chosen, best, passages)
         return Answer(answer=text, found=True, citations=citations, **base)  # type: ignore[arg-type]
 

@@ -29,15 +29,8 @@ from lhl.errors import IngestFailed, LhlError
 from lhl.records import Chunk
 from lhl.settings import Settings
 from lhl.shared_state import SharedState
-from lhl.store import (
-    DocumentState,
-    IndexState,
-    VectorStore,
-    chroma_client,
-    chunk_terms,
-    read_state,
-    write_state,
-)
+from lhl.store import DocumentState, IndexState, chunk_terms, read_state, write_state
+from lhl.vectors import VectorStore, chroma_client
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from lhl.vectors import collection_name
+
 if TYPE_CHECKING:
     from lhl.embeddings import Embedder
     from lhl.settings import Settings
@@ -40,8 +42,6 @@ def generation(state: IndexState) -> str:
 
 
 def _collection(client: Any, settings: Settings, embedder: Embedder) -> Any:
-    from lhl.store import collection_name
-
     name = f"{collection_name(settings, embedder)}-state"
     return client.get_or_create_collection(name=name, embedding_function=None)
 

@@ -22,7 +22,8 @@ from ingest.pipeline import run_ingest
 from lhl.embeddings import HashEmbedder
 from lhl.errors import IndexUnavailable
 from lhl.settings import Settings
-from lhl.store import STATE_FILE, Index, VectorStore, collection_name, read_state
+from lhl.store import STATE_FILE, Index, read_state
+from lhl.vectors import VectorStore, collection_name
 
 pytestmark = pytest.mark.server
 

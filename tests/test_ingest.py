@@ -20,7 +20,8 @@ from ingest.pipeline import PENDING_FILE, IngestReport, ingest_lock, run_ingest
 from lhl.embeddings import HashEmbedder, make_embedder
 from lhl.errors import IngestFailed
 from lhl.settings import Settings
-from lhl.store import STATE_FILE, Index, VectorStore, read_state
+from lhl.store import STATE_FILE, Index, read_state
+from lhl.vectors import VectorStore
 
 PRIZE_SOURCE = "corpus/arsrapport-2022-kap-2-4-nasjonalt-stotteapparat-aktiviteter.txt"
 

@@ -18,8 +18,9 @@ from lhl.embeddings import make_embedder
 from lhl.lexical import LexicalIndex
 from lhl.records import Chunk
 from lhl.settings import Settings
-from lhl.store import EF_SEARCH, Index, VectorStore
+from lhl.store import Index
 from lhl.text import terms
+from lhl.vectors import EF_SEARCH, VectorStore
 from tests.conftest import make_settings
 
 # -- BM25 -----------------------------------------------------------------------------------
