@@ -449,7 +449,14 @@
     }
   }
 
-  function fillHighlighted(container, text, highlight) {
+  // The reader's answer span, in bold inside the highlighted sentence.
+  function fillMark(mark, sentence, span) {
+    const at = span ? sentence.indexOf(span) : -1;
+    if (at < 0) { mark.append(sentence); return; }
+    mark.append(sentence.slice(0, at), el('strong', { class: 'answer-span' }, span), sentence.slice(at + span.length));
+  }
+
+  function fillHighlighted(container, text, highlight, span) {
     container.replaceChildren();
     const needle = normalizeSpace(highlight);
     if (!needle) {
@@ -468,18 +475,19 @@
       container.append(text);
       return null;
     }
-    const mark = el('mark', null, text.slice(start, start + length));
+    const mark = el('mark', null);
+    fillMark(mark, text.slice(start, start + length), span);
     container.append(text.slice(0, start), mark, text.slice(start + length));
     return mark;
   }
 
-  function showPanel({ kicker, title, meta, text, highlight, source, isError }) {
+  function showPanel({ kicker, title, meta, text, highlight, span, source, isError }) {
     dom.passageKicker.textContent = kicker;
     dom.passageTitle.textContent = title;
     dom.passageMeta.textContent = meta || '';
     dom.passageMeta.hidden = !meta;
     dom.panel.classList.toggle('is-error', Boolean(isError));
-    const mark = fillHighlighted(dom.passageText, text || '', highlight);
+    const mark = fillHighlighted(dom.passageText, text || '', highlight, span);
     dom.passageSource.replaceChildren();
     if (source && /^https?:\/\//i.test(source)) {
       dom.passageSource.append(el('a', { href: source, rel: 'noopener noreferrer', target: '_blank' }, 'Åpne originaldokumentet', el('span', { class: 'visually-hidden' }, ' (åpnes i ny fane)')));
@@ -514,6 +522,7 @@
       meta: describeCitation(citation),
       text: String(citation.text || ''),
       highlight: citation.highlight,
+      span: citation.span,
       source: sourceLink(citation),
     });
   }
