@@ -1,4 +1,4 @@
-"""Question files (JSON Lines, CONTRACT.md) and the matching rule for expected answers.
+"""Question files (JSON Lines, docs/contract.md) and the matching rule for expected answers.
 
 Evaluators write these files by hand, so every mistake is reported in Norwegian with the
 file and line, and nothing is run until all files read cleanly.

@@ -1,4 +1,4 @@
-"""report.json, report.md and report.html (CONTRACT.md): the summary, breakdowns by tag
+"""report.json, report.md and report.html (docs/contract.md): the summary, breakdowns by tag
 (question type, document, style) and every result, failures first."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Run questions through a target (the assistant in process, or a service over HTTP) and
-score the answers as CONTRACT.md defines."""
+score the answers as docs/contract.md defines."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class AnswerError(Exception):
 
 class Target(Protocol):
     def ask(self, question: EvalQuestion) -> dict[str, Any]:
-        """The Answer object (CONTRACT.md) as JSON; AnswerError for this question alone."""
+        """The Answer object (docs/contract.md) as JSON; AnswerError for this question alone."""
         ...
 
 
