@@ -26,6 +26,10 @@ SECOND_MARGIN = 1.0  # a runner-up of the same document within this of the best 
 OTHER_DOCUMENT_MARGIN = 0.7  # … and one from another document only within this
 RUNNERS_UP = 3  # how far down the ranking runners-up may come from
 LIST_ITEM_CHARS = 100  # a list of items no longer than this answers "hvilke" as a whole
+# Kinds of answer a sentence plainly holds or lacks (a name, a number, a date, a place); the
+# cues for a definition, a reason or a list are too loose to turn a runner-up away.
+CLEAR_KINDS = ("hvem", "navn", "antall", "dato", "hvor")
+MIN_NEW_STEMS = 2  # a runner-up says at least this many content words the question does not
 WHOLE_LIST_CHARS = 900  # a list (with its introduction) up to this long is shown whole
 
 
@@ -117,10 +121,22 @@ def _choose(
             continue
         if cand.text.rstrip().endswith((":", ";", ",")):
             continue  # an introduction to something not shown: no answer on its own
+        if not _adds_an_answer(q, best, cand):
+            continue
         limit = MAX_ANSWER_CHARS if len(chosen) == 1 else SHORT_ANSWER_CHARS
         if sum(len(c.answer_text) for c in chosen) + len(cand.answer_text) <= limit:
             chosen.append(cand)
     return _reading_order(chosen)
+
+
+def _adds_an_answer(q: QuestionAnalysis, best: Candidate, cand: Candidate) -> bool:
+    """Whether a runner-up adds an answer, not merely the question's words ("• Faste møter i
+    det regionale støtteapparatet" after the members of it): it must hold the asked-for kind
+    of answer where the best one does, and say something beyond the question's own terms."""
+    if q.qtype in CLEAR_KINDS and best.fits_type and fits_type(q, cand.text) is False:
+        return False
+    beyond = set(content_stems(cand.text)) - set(q.terms)
+    return len(beyond) >= MIN_NEW_STEMS
 
 
 def _is_item(sents: Sequence[str], j: int) -> bool:

@@ -281,12 +281,21 @@
     for (const match of text.matchAll(MARKER_RE)) {
       container.append(text.slice(last, match.index));
       const numbers = match[1].split(/\s*[,;]\s*/).map(Number);
+      last = match.index + match[0].length;
       if (numbers.every((n) => byN.has(n))) {
-        numbers.forEach((n) => container.append(citeLink(byN.get(n), article)));
+        // The chips and the punctuation right after them stay on one line: a full stop
+        // must not wrap onto a line of its own.
+        const group = el('span', { class: 'cite-group' });
+        numbers.forEach((n) => group.append(citeLink(byN.get(n), article)));
+        const punctuation = text.slice(last).match(/^[.,;:!?»)]+/);
+        if (punctuation) {
+          group.append(punctuation[0]);
+          last += punctuation[0].length;
+        }
+        container.append(group);
       } else {
         container.append(match[0]);
       }
-      last = match.index + match[0].length;
     }
     container.append(text.slice(last));
     return container;
