@@ -542,3 +542,30 @@ def test_embedder_spec_with_delay_builds_the_same_index(tmp_path: Path) -> None:
     assert slow.embed_documents(["Melhus kommune"]) == HashEmbedder().embed_documents(
         ["Melhus kommune"]
     )
+
+
+def test_progress_says_files_read_then_documents_and_passages_embedded(
+    tmp_path: Path, corpus_copy: Path
+) -> None:
+    from ingest.pipeline import IngestProgress
+
+    settings = make_settings(tmp_path)
+    seen: list[IngestProgress] = []
+    report = run_ingest(settings, HashEmbedder(), corpus_copy, on_progress=seen.append)
+    reading = [p for p in seen if p.stage == "reading"]
+    embedding = [p for p in seen if p.stage == "embedding"]
+    assert [p.files_done for p in reading] == [0, 1, 2, 3, 4]
+    assert all(p.files_total == 5 for p in reading)
+    assert embedding[0].chunks_done == 0 and embedding[0].documents_done == 0
+    last = embedding[-1]
+    assert (last.documents_done, last.documents_total) == (5, 5)
+    assert last.chunks_done == last.chunks_total == report.chunks
+    done = [p.documents_done for p in embedding]
+    assert done == sorted(done) and len(set(done)) > 2  # documents finish one by one
+    fractions = [p.fraction for p in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+    # Nothing to embed the second time: no embedding progress, and the run says so quickly.
+    again: list[IngestProgress] = []
+    run_ingest(settings, HashEmbedder(), corpus_copy, on_progress=again.append)
+    assert not [p for p in again if p.stage == "embedding"]
