@@ -68,7 +68,7 @@ MESSAGES = {
     # With the count known: "Leser inn dokumentene (3 av 5) …"
     "not_ready_ingesting_count": (
         "ikke_klar",
-        "Leser inn dokumentene ({done} av {total}) … Spørsmålet besvares når de er lest inn.",
+        "Leser inn dokumentene ({done} av {total}) …",
     ),
     "not_ready_loading": (
         "ikke_klar",

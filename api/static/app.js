@@ -204,7 +204,8 @@
     const bar = el('progress', { class: 'ingest-progress', max: '100', 'aria-label': 'Innlesing av dokumentene' });
     const node = el('div', { class: 'turn turn-waiting', role: 'status' },
       el('p', { class: 'turn-label' }, icon('info'), 'Et øyeblikk'),
-      text, bar);
+      text, bar,
+      el('p', { class: 'hint' }, 'Spørsmålet ditt besvares av seg selv når tjenesten er klar.'));
     dom.conversation.append(node);
     node.scrollIntoView({ behavior: scrollBehavior(), block: 'nearest' });
     return { node, text, bar };
