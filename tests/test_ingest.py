@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -569,3 +570,27 @@ def test_progress_says_files_read_then_documents_and_passages_embedded(
     again: list[IngestProgress] = []
     run_ingest(settings, HashEmbedder(), corpus_copy, on_progress=again.append)
     assert not [p for p in again if p.stage == "embedding"]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_lhl_ingest_shows_progress_on_a_terminal_only(
+    tmp_path: Path, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lhl.cli import _IngestProgressLine
+
+    for stderr, index in ((_Terminal(), "tty"), (io.StringIO(), "log")):
+        monkeypatch.setattr(sys, "stderr", stderr)
+        line = _IngestProgressLine()
+        settings = make_settings(tmp_path / index)
+        run_ingest(settings, HashEmbedder(), corpus_copy, on_progress=line)
+        line.close()
+        shown = stderr.getvalue()
+        if index == "log":
+            assert shown == ""  # logs and CI stay quiet
+        else:
+            assert "Leser filer: 0 av 5" in shown and "dokumenter 5/5" in shown
+            assert "avsnitt [" in shown and "per s" in shown and "s igjen" in shown
