@@ -182,9 +182,9 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
     what_about = _WHAT_ABOUT.match(question) or _AND_TOPIC.match(question)
     if what_about:
         topic = (what_about.group(1) or what_about.group(2)).strip()
-        replaced = replace_same_kind(previous, topic)
-        if replaced is not None:
-            return replaced
+        swapped = replace_same_kind(previous, topic)
+        if swapped is not None:
+            return swapped
         if not _WHAT_ABOUT.match(question):
             what_about = None  # "Og hvem …?" and the like: completed below
     if what_about:
