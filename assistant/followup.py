@@ -1,6 +1,9 @@
 """Completing a follow-up question from the conversation before retrieval.
 
 "Og hvem vant året før?" after "Hvem vant prisen i 2022?" becomes "hvem vant prisen i 2021?";
+"Hva med fase 4?" (or "Og fase 4?", "Enn fase 4?") after "Hva er fase 3 i reformen?" becomes
+"Hva er fase 4 i reformen?": the topic replaces the thing of its kind (a phase, step, year,
+county, municipality or organisation) rather than being appended;
 "Hva med Trøndelag?" after "Hvem sitter i det regionale støtteapparatet?" becomes the previous
 question with Trøndelag in it. A question that stands on its own is returned unchanged.
 """
