@@ -7,6 +7,7 @@
   const HISTORY_MESSAGES = 6;
   const MAX_STORED_TURNS = 60;
   const REQUEST_TIMEOUT_MS = 90000;
+  const READY_POLL_MS = 1000; // how often the page asks /readyz while the documents are read in
   const MARKER_RE = /\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
 
   const TEXT = {
@@ -171,15 +172,75 @@
     const history = buildHistory();
     addTurn({ kind: 'question', text: question });
     setBusy(true);
+    let waiting = null;
     try {
-      const data = await requestJson('/api/ask', { question, history });
-      if (myGeneration === generation) addTurn({ kind: 'answer', question, data, feedback: {} });
+      for (;;) {
+        try {
+          const data = await requestJson('/api/ask', { question, history });
+          if (myGeneration === generation) addTurn({ kind: 'answer', question, data, feedback: {} });
+          break;
+        } catch (err) {
+          // The service is still reading the documents or loading them: a state to show
+          // while waiting, not an error. The question is asked again once it is ready.
+          if (err.status !== 503 || myGeneration !== generation) throw err;
+          if (!waiting) waiting = showWaiting(err.message);
+          const ready = await waitUntilReady(waiting, myGeneration);
+          if (!ready) return true;
+        }
+      }
     } catch (err) {
       if (myGeneration === generation) addTurn({ kind: 'error', question, message: err.message });
     } finally {
+      if (waiting) waiting.node.remove();
       if (myGeneration === generation) setBusy(false);
     }
     return true;
+  }
+
+  // ---------- first start: waiting for the documents ----------
+
+  function showWaiting(message) {
+    const text = el('p', { class: 'waiting-text' }, message || TEXT.byStatus[503]);
+    const bar = el('progress', { class: 'ingest-progress', max: '100', 'aria-label': 'Innlesing av dokumentene' });
+    const node = el('div', { class: 'turn turn-waiting', role: 'status' },
+      el('p', { class: 'turn-label' }, icon('info'), 'Et øyeblikk'),
+      text, bar,
+      el('p', { class: 'hint' }, 'Spørsmålet ditt besvares av seg selv når tjenesten er klar.'));
+    dom.conversation.append(node);
+    node.scrollIntoView({ behavior: scrollBehavior(), block: 'nearest' });
+    return { node, text, bar };
+  }
+
+  function updateWaiting(waiting, status) {
+    const message = status && status.error && typeof status.error.message === 'string' ? status.error.message : '';
+    if (message) waiting.text.textContent = message;
+    const progress = status && status.progress;
+    if (progress && typeof progress.fraction === 'number') {
+      waiting.bar.value = Math.round(progress.fraction * 100);
+      waiting.bar.setAttribute('aria-valuetext', message || `${Math.round(progress.fraction * 100)} %`);
+    } else if (status && status.state === 'loading') {
+      waiting.bar.value = 100;
+    }
+  }
+
+  async function readiness() {
+    try {
+      const response = await fetch('/readyz', { headers: { Accept: 'application/json' }, cache: 'no-store' });
+      return await response.json();
+    } catch (err) {
+      return null; // not reachable this moment: asked again on the next tick
+    }
+  }
+
+  async function waitUntilReady(waiting, myGeneration) {
+    for (;;) {
+      const status = await readiness();
+      if (myGeneration !== generation) return false;
+      if (status && status.ready === true) return true;
+      if (status && status.state === 'failed') throw new Error((status.error && status.error.message) || TEXT.byStatus[503]);
+      updateWaiting(waiting, status);
+      await new Promise((resolve) => { window.setTimeout(resolve, READY_POLL_MS); });
+    }
   }
 
   function setBusy(on) {
@@ -281,12 +342,21 @@
     for (const match of text.matchAll(MARKER_RE)) {
       container.append(text.slice(last, match.index));
       const numbers = match[1].split(/\s*[,;]\s*/).map(Number);
+      last = match.index + match[0].length;
       if (numbers.every((n) => byN.has(n))) {
-        numbers.forEach((n) => container.append(citeLink(byN.get(n), article)));
+        // The chips and the punctuation right after them stay on one line: a full stop
+        // must not wrap onto a line of its own.
+        const group = el('span', { class: 'cite-group' });
+        numbers.forEach((n) => group.append(citeLink(byN.get(n), article)));
+        const punctuation = text.slice(last).match(/^[.,;:!?»)]+/);
+        if (punctuation) {
+          group.append(punctuation[0]);
+          last += punctuation[0].length;
+        }
+        container.append(group);
       } else {
         container.append(match[0]);
       }
-      last = match.index + match[0].length;
     }
     container.append(text.slice(last));
     return container;
@@ -584,7 +654,7 @@
   }
 
   async function loadDocuments() {
-    dom.documentsStatus.textContent = 'Henter dokumentlisten …';
+    if (!dom.documentsStatus.textContent) dom.documentsStatus.textContent = 'Henter dokumentlisten …';
     try {
       const data = await requestJson('/api/documents');
       const docs = Array.isArray(data.documents) ? data.documents.filter((d) => d && typeof d === 'object') : [];
@@ -593,9 +663,14 @@
       dom.documentsCount.textContent = `(${docs.length})`;
       dom.documentsStatus.textContent = docs.length ? '' : 'Ingen dokumenter er lastet inn ennå.';
     } catch (err) {
-      dom.documentsStatus.textContent = `Kunne ikke hente dokumentlisten. ${err.message}`;
-      // The service is still starting (reading the documents): try again shortly.
-      if (err.status === 503) window.setTimeout(loadDocuments, 3000);
+      // The service is still starting (reading the documents): say how far it has come,
+      // and fill the list in once it is ready.
+      if (err.status === 503) {
+        dom.documentsStatus.textContent = err.message || 'Dokumentene leses inn …';
+        window.setTimeout(loadDocuments, READY_POLL_MS * 2);
+      } else {
+        dom.documentsStatus.textContent = `Kunne ikke hente dokumentlisten. ${err.message}`;
+      }
     }
   }
 
