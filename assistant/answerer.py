@@ -240,7 +240,7 @@ def candidates(
     passages: Sequence[Passage],
     idf: Mapping[str, float],
     margins: Sequence[Sequence[float]] | None = None,
-    weights: Weights = WEIGHTS,
+    scoring: Weights = WEIGHTS,
 ) -> list[Candidate]:
     """Every sentence of the top passages, best first. `margins` are the reader's margins
     per passage and unit (assistant/reader.py), a feature beside the lexical ones.
@@ -315,7 +315,7 @@ def candidates(
         coverage = sum(idf.get(t, DEFAULT_IDF) * window.get(t, 0.0) for t in words) / corpus_total
         out.append(
             Candidate(
-                pi, si, sent, weights.score(features), coverage, fit is True, features, unit.lead
+                pi, si, sent, scoring.score(features), coverage, fit is True, features, unit.lead
             )
         )
     # On a tie a table cell shown with its row's first cell beats that first cell alone.
@@ -324,15 +324,27 @@ def candidates(
 
 
 def _margin(margins: Sequence[Sequence[float]] | None, pi: int, si: int) -> float:
-    """The reader's margin, clipped (a unit the reader did not see, cut off by its window,
-    counts as a clear "no")."""
+    """The reader's say on a unit: its probability among the passage's units and "no
+    answer" (READER_FEATURE "prob"), or its margin over "no answer", clipped ("margin"). A
+    unit the reader did not see (cut off by its window) counts as a clear "no"."""
     if margins is None:
         return 0.0
     if pi >= len(margins) or si >= len(margins[pi]):
-        return READER_FLOOR
+        return 0.0 if READER_FEATURE == "prob" else READER_FLOOR
+    if READER_FEATURE == "prob":
+        return unit_probabilities(margins[pi])[si]
     return max(READER_FLOOR, min(READER_CEILING, margins[pi][si]))
 
 
+def unit_probabilities(margins: Sequence[float]) -> list[float]:
+    """Softmax over [no answer, unit 1 … n], given each unit's margin over "no answer"."""
+    top = max(0.0, *margins) if margins else 0.0
+    exps = [math.exp(m - top) for m in margins]
+    total = math.exp(-top) + sum(exps)
+    return [e / total for e in exps]
+
+
+READER_FEATURE = "prob"
 READER_FLOOR, READER_CEILING = -8.0, 8.0
 
 

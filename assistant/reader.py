@@ -250,6 +250,6 @@ def _best_span(w: Window, start: Any, end: Any) -> tuple[tuple[int, int] | None,
     scores = scores.masked_fill(~allowed, -1e9)
     flat = int(torch.argmax(scores))
     a, b = divmod(flat, t)
-    if w.unit_of_token[a] < 0 or w.unit_of_token[b] < 0:
-        return None, float("-inf")
+    if w.unit_of_token[a] < 0 or w.unit_of_token[a] != w.unit_of_token[b]:
+        return None, float("-inf")  # a span lies inside one unit
     return (w.offsets[a][0], w.offsets[b][1]), float(scores[a, b])

@@ -79,6 +79,13 @@ class Assistant:
             self.generative.load()  # build the model client now, not inside a deadline
 
     @property
+    def answerer_name(self) -> str:
+        """How answers are picked, for reports: "leser (…)" or "leksikalske regler"."""
+        if self.reader is None:
+            return "leksikalske regler (LHL_READER=off eller ingen modell)"
+        return f"leser ({self.reader.model_dir.name}) + leksikalske regler"
+
+    @property
     def ready(self) -> bool:
         return self._index is not None
 

@@ -72,6 +72,11 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
         help="ekstraktive svar, eller svar fra språkmodellen der den er satt opp",
     )
     p.add_argument(
+        "--reader",
+        choices=["on", "off"],
+        help="med leseren (standard, som LHL_READER) eller bare de leksikalske reglene",
+    )
+    p.add_argument(
         "--norquad",
         type=Path,
         metavar="MAPPE",
@@ -116,6 +121,8 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
+    if getattr(args, "reader", None):
+        settings = settings.model_copy(update={"reader": args.reader})
     if getattr(args, "eval_action", None) == "diff":
         return run_diff_command(args)
     if args.limit is not None and args.limit < 1:
@@ -183,6 +190,7 @@ def in_process_target(settings: Settings, mode: str | None) -> tuple[Target, dic
         "target": "i prosess",
         "index": str(settings.chroma_url or settings.index_dir),
         "embeddings": assistant.embedder.name,
+        "answerer": assistant.answerer_name,
     }
     return InProcessTarget(assistant, mode), info
 

@@ -66,5 +66,6 @@ def run_known_facts(settings: Any, questions: Path = KNOWN_FACTS) -> dict[str, A
         "target": "i prosess",
         "index": str(settings.chroma_url or settings.index_dir),
         "embeddings": assistant.embedder.name,
+        "answerer": assistant.answerer_name,
     }
     return build_report(results, meta)

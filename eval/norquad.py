@@ -268,6 +268,7 @@ def run_norquad(
             "data": str(data_dir),
             "target": "i prosess",
             "embeddings": assistant.embedder.name,
+            "answerer": assistant.answerer_name,
             "index": str(nq_settings.index_dir),
         },
     )

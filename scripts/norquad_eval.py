@@ -27,9 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int)
     p.add_argument("--out", type=Path)
     p.add_argument("--mode", choices=["extractive", "generative"])
+    p.add_argument("--reader", choices=["on", "off"], help="med eller uten leseren")
     args = p.parse_args(argv)
+    settings = get_settings()
+    if args.reader:
+        settings = settings.model_copy(update={"reader": args.reader})
 
-    report = run_norquad(get_settings(), args.data, args.split, args.out, args.limit, args.mode)
+    report = run_norquad(settings, args.data, args.split, args.out, args.limit, args.mode)
     s = report["summary"]
     print(
         f"NorQuAD {args.split}: svarnøyaktighet {s['answer_accuracy']:.3f} "

@@ -50,6 +50,7 @@ def _score(assistant: Any, cases: list[tuple[Any, ...]], params: dict[str, Any])
     service.RERANK_RANK_PENALTY = params["penalty"] if params["penalty"] is not None else 0.0
     service.READER_NULL_MARGIN = params["null"]
     service.READER_WEIGHTS = answerer.Weights(reader=params["weight"])
+    answerer.READER_FEATURE = params["feature"]
     index = assistant.index
     passed = answerable = refused_ok = unanswerable = 0
     lengths = []
@@ -98,11 +99,14 @@ def main(argv: list[str] | None = None) -> int:
         held = [q.to_eval() for q in load_split(args.heldout, "validation")]
         sets.append(("heldout", build_index(settings, args.heldout), held))
     grid = [
-        {"reader": False, "penalty": None, "weight": 0.0, "null": -99.0},
+        {"reader": False, "penalty": None, "weight": 0.0, "null": -99.0, "feature": "prob"},
         *(
-            {"reader": True, "penalty": pen, "weight": w, "null": nm}
-            for pen, w, nm in itertools.product(
-                [None, 1.0, 0.5, 0.25], [0.25, 0.5, 1.0, 2.0], [-3.0, -2.0, -1.0, 0.0, 1.0]
+            {"reader": True, "penalty": pen, "weight": w, "null": nm, "feature": f}
+            for (f, w), pen, nm in itertools.product(
+                [("margin", 0.05), ("margin", 0.1), ("margin", 0.25)]
+                + [("prob", w) for w in (0.25, 0.5, 1.0, 2.0, 4.0)],
+                [None, 1.0, 0.5],
+                [-4.0, -2.0, -1.0, 0.0, 1.0],
             )
         ),
     ]
