@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from lhl.records import GroundingVerdict
 from lhl.text import STOPWORDS, sentences
 
 MARKER = re.compile(r"\[(\d+)\]")
@@ -214,15 +215,17 @@ class GroundingReport:
         return [p for s in self.sentences for p in s.problems]
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> GroundingVerdict:
         if not self.sentences:
             return "rejected"
+        if not any(s.cited for s in self.sentences):
+            return "rejected"  # an answer that cites nothing is not grounded in anything
         if all(s.ok for s in self.sentences):
             return "grounded"
         factual = [s for s in self.sentences if s.needs_citation or s.cited]
         kept = [s for s in factual if s.ok]
         # What remains answers only if the lead (the sentence that answers) survived.
-        if not factual or not factual[0].ok or not kept:
+        if not factual or not factual[0].ok or not any(s.cited for s in kept):
             return "rejected"
         return "trimmed"
 
@@ -263,22 +266,22 @@ class Evidence:
         proper = names(plain)
         head = first_word(plain)
         # The first word is capitalised anyway; a name only when no passage uses the word.
-        if head and head.lower() not in STOPWORDS | _OPENERS and not _name_in(head, self.everything):
+        if (
+            head
+            and head.lower() not in STOPWORDS | _OPENERS
+            and not _name_in(head, self.everything)
+        ):
             proper = [head, *proper]
         has_facts = bool(stated or dates or months or proper)
         words = len(plain.split())
-        needs_citation = has_facts or (words > 5 and not plain.rstrip().endswith("?"))
+        needs_citation = has_facts or (words > 3 and not plain.rstrip().endswith("?"))
         if not cited:
             if needs_citation:
                 problems.append("setningen mangler kildehenvisning")
             return SentenceCheck(sentence, cited, tuple(problems), needs_citation)
         supported = set().union(*(self.numbers[n - 1] for n in valid)) if valid else set()
-        problems += [
-            f"tallet {_show(v)} står ikke i kilden" for v in sorted(stated - supported)
-        ]
-        problems += [
-            f"«{d}» står ikke i kilden" for d in dates + months if _fold(d) not in folded
-        ]
+        problems += [f"tallet {_show(v)} står ikke i kilden" for v in sorted(stated - supported)]
+        problems += [f"«{d}» står ikke i kilden" for d in dates + months if _fold(d) not in folded]
         problems += [f"navnet «{n}» står ikke i kilden" for n in proper if not _name_in(n, folded)]
         return SentenceCheck(sentence, cited, tuple(problems), needs_citation)
 

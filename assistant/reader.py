@@ -215,7 +215,9 @@ class Reader:
             self._model = model
             log.info("reader loaded in %.1f s", time.perf_counter() - started)
 
-    def read(self, question: str, passages: Sequence[Passage], units: Sequence[Sequence[str]]) -> list[Reading]:
+    def read(
+        self, question: str, passages: Sequence[Passage], units: Sequence[Sequence[str]]
+    ) -> list[Reading]:
         """Read each passage (its heading and answer units) with the question."""
         import torch
 
