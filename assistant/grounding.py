@@ -17,12 +17,13 @@ sentences are dropped and what remains still answers: its lead sentence passed),
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lhl.records import GroundingVerdict
+from lhl.records import GroundingVerdict, Passage
 from lhl.text import STOPWORDS, sentences
 
 MARKER = re.compile(r"\[(\d+)\]")
@@ -46,7 +47,20 @@ def is_instruction(sentence: str) -> bool:
 
 def evidence(text: str) -> str:
     """A passage's text without the sentences that try to instruct the model."""
+    if not is_instruction(text):
+        return text
     return " ".join(s for s in sentences(text) if not is_instruction(s))
+
+
+def without_instructions(passages: Sequence[Passage]) -> list[Passage]:
+    """The passages with any sentence that speaks to a language model taken out, before
+    either answerer reads them: it is not content for the reader, and not evidence."""
+    return [
+        p
+        if not is_instruction(p.chunk.text)
+        else dataclasses.replace(p, chunk=dataclasses.replace(p.chunk, text=evidence(p.chunk.text)))
+        for p in passages
+    ]
 
 
 # -- numbers ------------------------------------------------------------------------------

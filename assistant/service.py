@@ -16,6 +16,7 @@ from assistant import answerer, compose, refusal
 from assistant.followup import resolve
 from assistant.generation import Generated, OnText, fallback_grounding, generate, shown_grounding
 from assistant.generative import GenerativeAnswerer, ModelUnavailable
+from assistant.grounding import without_instructions
 from assistant.questions import QuestionAnalysis, analyse
 from assistant.retriever import Retriever
 from lhl import messages
@@ -117,6 +118,7 @@ class Assistant:
             else resolve(question, history)
         )
         passages, timings = self.retriever.retrieve(resolved, k=RETRIEVE_K)
+        passages = without_instructions(passages)
         q = analyse(resolved)
         index = self.index
         passages = _with_named_section(index, q, passages)
