@@ -122,8 +122,8 @@ def shown_grounding(result: Generated) -> Grounding:
     return Grounding(
         verdict=result.verdict,
         fallback=False,
-        problems=report.problems if report else [],
-        dropped=report.dropped if report else [],
+        problems=report.problem_kinds if report else [],
+        dropped=len(report.dropped) if report else 0,
         note=messages.GENERATIVE_TRIMMED if trimmed else None,
     )
 
@@ -138,7 +138,7 @@ def fallback_grounding(result: Generated) -> Grounding:
     return Grounding(
         verdict=result.verdict,
         fallback=True,
-        problems=report.problems if report else [],
-        dropped=report.dropped if report else [],
+        problems=report.problem_kinds if report else [],
+        dropped=len(report.dropped) if report else 0,
         note=note,
     )

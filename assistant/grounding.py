@@ -226,7 +226,13 @@ class GroundingReport:
 
     @property
     def problems(self) -> list[str]:
+        """Each failed check as "kind: detail" (for the log)."""
         return [p for s in self.sentences for p in s.problems]
+
+    @property
+    def problem_kinds(self) -> list[str]:
+        """The kinds of failed check, without the text that failed (for the reader's JSON)."""
+        return sorted({p.split(":", 1)[0] for p in self.problems})
 
     @property
     def verdict(self) -> GroundingVerdict:
@@ -271,7 +277,7 @@ class Evidence:
         plain = MARKER.sub(" ", sentence)
         problems: list[str] = []
         bad = [n for n in cited if not 1 <= n <= len(self)]
-        problems += [f"henviser til kilde [{n}], som ikke finnes" for n in bad]
+        problems += [f"unknown_citation: [{n}]" for n in bad]
         valid = [n for n in cited if 1 <= n <= len(self)]
         folded = " ".join(self.folded[n - 1] for n in valid)
         stated = numbers(plain)
@@ -291,12 +297,12 @@ class Evidence:
         needs_citation = has_facts or (words > 3 and not plain.rstrip().endswith("?"))
         if not cited:
             if needs_citation:
-                problems.append("setningen mangler kildehenvisning")
+                problems.append("uncited")
             return SentenceCheck(sentence, cited, tuple(problems), needs_citation)
         supported = set().union(*(self.numbers[n - 1] for n in valid)) if valid else set()
-        problems += [f"tallet {_show(v)} står ikke i kilden" for v in sorted(stated - supported)]
-        problems += [f"«{d}» står ikke i kilden" for d in dates + months if _fold(d) not in folded]
-        problems += [f"navnet «{n}» står ikke i kilden" for n in proper if not _name_in(n, folded)]
+        problems += [f"unsupported_number: {_show(v)}" for v in sorted(stated - supported)]
+        problems += [f"unsupported_date: {d}" for d in dates + months if _fold(d) not in folded]
+        problems += [f"unsupported_name: {n}" for n in proper if not _name_in(n, folded)]
         return SentenceCheck(sentence, cited, tuple(problems), needs_citation)
 
     def check(self, answer: str) -> GroundingReport:

@@ -193,9 +193,11 @@ class Assistant:
         except Exception:
             log.exception("generative answer failed; using extractive")
             result = Generated("unavailable", error="error")
+        if result.report is not None and result.verdict != "grounded":
+            log.warning("generative answer %s: %s", result.verdict, result.report.problems)
         if result.text is None:
-            if result.verdict != "not_found":
-                log.warning("generative answer %s: %s", result.verdict, result.error or "")
+            if result.verdict == "unavailable":
+                log.warning("generative answer unavailable: %s", result.error)
             fallback.grounding = fallback_grounding(result)
             return fallback
         return Answer(

@@ -129,8 +129,10 @@ class Grounding:
 
     verdict: GroundingVerdict
     fallback: bool  # the answer shown is the extractive one, not the model's
-    problems: list[str] = field(default_factory=list)  # Norwegian, one per failed check
-    dropped: list[str] = field(default_factory=list)  # the model's sentences not shown
+    # The kinds of check that failed (unsupported_number, unsupported_name, unsupported_date,
+    # unknown_citation, uncited); what failed goes to the log, never to the reader.
+    problems: list[str] = field(default_factory=list)
+    dropped: int = 0  # the model's sentences not shown
     note: str | None = None  # for the reader, when the answer is not the model's as written
 
 
