@@ -70,6 +70,7 @@ META_LABELS = {
     "data": "Data",
     "index": "Indeks",
     "answer_modes": "Svarmoduser",
+    "grounding": "Kontroll mot kildene (generativ)",
     "embedder": "Embedding-modell (tjenesten)",
     "documents": "Dokumenter",
     "chunks": "Avsnitt i indeksen",

@@ -70,6 +70,7 @@ class Result:
     evidence_citation: int | None = None  # n of the first citation holding the evidence
     mode: str | None = None
     error: str | None = None
+    grounding: str | None = None  # the grounding verdict, in generative mode
 
 
 def score(q: EvalQuestion, answer: dict[str, Any], latency_ms: float) -> Result:
@@ -118,6 +119,7 @@ def score(q: EvalQuestion, answer: dict[str, Any], latency_ms: float) -> Result:
         matched=matched,
         evidence_citation=evidence_citation,
         mode=answer.get("mode"),
+        grounding=(answer.get("grounding") or {}).get("verdict"),
     )
 
 
