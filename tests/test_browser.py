@@ -248,7 +248,7 @@ def test_busy_state_is_visible_while_waiting(page: Any) -> None:
         time.sleep(0.8)  # a slow network, not a fake answer: the request still reaches the server
         route.continue_()
 
-    page.route("**/api/ask", slow)
+    page.route("**/api/ask/stream", slow)
     page.locator("#question").fill(PRIZE)
     page.locator("#question").press("Enter")
     sync_api.expect(page.locator("#busy")).to_be_visible()
@@ -432,3 +432,38 @@ def test_rate_limit_is_explained_in_the_page(browser: Any, hash_index: Any, tmp_
         assert "turn-error" in refused.get_attribute("class")
         sync_api.expect(refused).to_contain_text("Vent et øyeblikk")
         finish(page)
+
+
+def test_a_streamed_answer_appears_as_it_comes_and_becomes_final(
+    browser: Any, hash_index: Any, tmp_path: Path
+) -> None:
+    """With a language model (the stand-in, a few words every 0.4 s), the checked sentences
+    show in a draft hidden from screen readers; the final answer, with its citations, takes
+    its place inside the live region."""
+    from server_fixtures import run_server
+    from standin_llm import StandinLLM
+
+    first = "Leve hele livet-prisen for 2022 gikk til Melhus kommune [{n}]."
+    second = "Prisen ble delt ut i 2022 [{n}]."
+    with StandinLLM(chunk_delay_s=0.4) as llm:
+        llm.reply = lambda r: f"{first} {second}".format(n=r.passage_with("Melhus"))
+        settings = hash_index.model_copy(
+            update={"feedback_db": tmp_path / "feedback.sqlite3", "rate_limit_per_minute": 0}
+        )
+        env = {"LHL_LLM_BASE_URL": llm.base_url, "LHL_LLM_MODEL": llm.model}
+        with run_server(settings, tmp_path, env=env) as server:
+            page = open_page(browser, server)
+            page.locator("#question").fill(PRIZE)
+            page.locator("#question").press("Enter")
+            draft = page.locator("#conversation .turn-draft")
+            sync_api.expect(draft).to_contain_text("Melhus kommune")
+            assert draft.get_attribute("aria-hidden") == "true"  # not read out while written
+            assert page.locator("#conversation .turn-answer").count() == 0
+            answer = page.locator("#conversation .turn-answer")
+            sync_api.expect(answer).to_have_count(1)
+            sync_api.expect(draft).to_have_count(0)
+            sync_api.expect(answer.locator(".answer-text")).to_contain_text("delt ut i 2022")
+            sync_api.expect(answer.locator("a.cite")).to_have_count(2)
+            sync_api.expect(answer).to_contain_text("formulert av en språkmodell")
+            shoot(page, "streamed-answer")
+            finish(page)
