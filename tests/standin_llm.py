@@ -39,6 +39,8 @@ class ChatRequest:
     model: str
     messages: list[dict[str, Any]]
     stream: bool = False
+    path: str = ""  # with the query, e.g. "/openai/deployments/x/chat/completions?api-version=…"
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def prompt(self) -> str:
@@ -95,13 +97,15 @@ class StandinLLM:
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                if not self.path.rstrip("/").endswith("/chat/completions"):
+                if not self.path.split("?")[0].rstrip("/").endswith("/chat/completions"):
                     self._send(404, {"error": {"message": "not found"}})
                     return
                 request = ChatRequest(
                     model=str(body.get("model", "")),
                     messages=body.get("messages", []),
                     stream=bool(body.get("stream")),
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
                 )
                 standin.requests.append(request)
                 if standin.delay_s:
