@@ -102,6 +102,14 @@ def ask(page: Any, question: str) -> Any:
     return answers.nth(before)
 
 
+def final_event(stream: str) -> Any:
+    """The Answer in the `final` server-sent event of /api/ask/stream."""
+    import json
+
+    block = stream.split("event: final\n", 1)[1]
+    return json.loads(block.split("\n", 1)[0].removeprefix("data: "))
+
+
 def axe(page: Any, label: str) -> list[dict[str, Any]]:
     from axe_playwright_python.sync_playwright import Axe
 
@@ -191,12 +199,12 @@ def test_not_found_looks_different_and_offers_related_passages_as_such(page: Any
 
 def test_follow_up_is_answered_in_the_context_of_the_previous_turn(page: Any) -> None:
     ask(page, NATIONAL)
-    with page.expect_response("**/api/ask") as response_info:
+    with page.expect_response("**/api/ask/stream") as response_info:
         followup = ask(page, REGIONAL_FOLLOWUP)
     request = response_info.value.request.post_data_json
     assert [t["role"] for t in request["history"]] == ["user", "assistant"]
     assert request["history"][0]["content"] == NATIONAL
-    body = response_info.value.json()
+    body = final_event(response_info.value.text())
     assert "støtteapparatet" in body["resolved_question"]
     # The regional support system's members, which the question alone does not name.
     sync_api.expect(followup.locator(".answer-text")).to_contain_text(
