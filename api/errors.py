@@ -65,6 +65,11 @@ MESSAGES = {
         "ikke_klar",
         "Dokumentene leses inn. Tjenesten er klar om litt.",
     ),
+    # With the count known: "Leser inn dokumentene (3 av 5) …"
+    "not_ready_ingesting_count": (
+        "ikke_klar",
+        "Leser inn dokumentene ({done} av {total}) …",
+    ),
     "not_ready_loading": (
         "ikke_klar",
         "Tjenesten starter og laster inn dokumentindeksen. Prøv igjen om litt.",

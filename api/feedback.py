@@ -1,7 +1,7 @@
 """Ratings of answers from the web chat, stored durably in SQLite beside the index.
 
 Evaluators turn bad answers into eval cases: `export_lines()` writes each rating as a line in
-the question-file format of CONTRACT.md (`lhl feedback export`, GET /api/feedback/export).
+the question-file format of docs/contract.md (`lhl feedback export`, GET /api/feedback/export).
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ TODO_EXPECTED = (
 
 
 def eval_case(item: Feedback) -> dict[str, object]:
-    """One line of a question file (CONTRACT.md) for `lhl eval`.
+    """One line of a question file (docs/contract.md) for `lhl eval`.
 
     A thumbs up is a complete case: an answer people found good must again cite the sentence
     it came from (`evidence`), and a refusal they agreed with must stay a refusal. A thumbs

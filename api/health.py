@@ -19,18 +19,20 @@ async def healthz() -> JSONResponse:
 
 @router.get("/readyz")
 def readyz(request: Request, startup: StartupDep) -> JSONResponse:
-    """200 with `ready: true` once the index and model are loaded; 503 with the reason before."""
+    """200 with `ready: true` once the index and model are loaded; 503 with the reason before,
+    and while the start-up ingest runs, how far it has come (`progress`)."""
     assistant = getattr(request.app.state, "assistant", None)
     if assistant is None or not assistant.ready:
         error = startup.not_ready_error()
-        return JSONResponse(
-            {
-                "ready": False,
-                "state": startup.state,
-                "error": {"code": error.code, "message": error.message},
-            },
-            status_code=503,
-        )
+        body: dict[str, object] = {
+            "ready": False,
+            "state": startup.state,
+            "error": {"code": error.code, "message": error.message},
+        }
+        progress = startup.progress_json()
+        if progress is not None:
+            body["progress"] = progress
+        return JSONResponse(body, status_code=503)
     index = assistant.index
     return JSONResponse(
         {

@@ -1,6 +1,6 @@
 """Limits at the HTTP edge: request body size (413) and a per-client rate limit (429).
 
-Both answer with the JSON error shape of CONTRACT.md before the request reaches a route.
+Both answer with the JSON error shape of docs/contract.md before the request reaches a route.
 The Teams webhook is left out of both: it has its own body limit, and its requests come
 from a few Microsoft addresses that would share one bucket.
 """

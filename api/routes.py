@@ -1,4 +1,4 @@
-"""The web chat's JSON API: ask, search, documents, passages and feedback (CONTRACT.md)."""
+"""The web chat's JSON API: ask, search, documents, passages and feedback (docs/contract.md)."""
 
 from __future__ import annotations
 

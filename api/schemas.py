@@ -1,4 +1,4 @@
-"""Request bodies of the web API (CONTRACT.md). Responses are our records, as JSON."""
+"""Request bodies of the web API (docs/contract.md). Responses are our records, as JSON."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from api.metrics import Metrics
 from assistant.service import Assistant
 from ingest.chunker import CHUNKER_VERSION
 from ingest.corpus import document_info, read_manifest, scan_corpus, sha256_file
-from ingest.pipeline import default_ingest_threads, run_ingest
+from ingest.pipeline import IngestProgress, default_ingest_threads, run_ingest
 from lhl.embeddings import make_embedder
 from lhl.errors import IndexNotReady, LhlError
 from lhl.settings import Settings
@@ -81,6 +81,7 @@ class Startup:
         self.state: State = "starting"
         self.error: LhlError | None = None
         self.assistant: Assistant | None = None
+        self.progress: IngestProgress | None = None  # of the start-up ingest, while it runs
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -129,7 +130,9 @@ class Startup:
             self._set("ingesting")
             self.announce(f"Leser inn dokumentene i «{self.settings.corpus_dir}» …")
             embedder = make_embedder(self.settings.embeddings, threads=default_ingest_threads())
-            report = run_ingest(self.settings, embedder, self.settings.corpus_dir)
+            report = run_ingest(
+                self.settings, embedder, self.settings.corpus_dir, on_progress=self._on_progress
+            )
         except LhlError as exc:
             # Serve the index there is, if any; the loader reports when there is none.
             self.metrics.ingest_runs.labels("failed").inc()
@@ -147,6 +150,23 @@ class Startup:
             len(report.added) + len(report.updated) + len(report.removed)
         )
         self.announce(report.summary())
+
+    def _on_progress(self, progress: IngestProgress) -> None:
+        self.progress = progress
+
+    def progress_json(self) -> dict[str, object] | None:
+        """How far the start-up ingest has come, for /readyz and the web page's progress bar."""
+        p = self.progress
+        if self.state != "ingesting" or p is None:
+            return None
+        return {
+            "stage": p.stage,
+            "documents_done": p.documents_done,
+            "documents_total": p.documents_total,
+            "chunks_done": p.chunks_done,
+            "chunks_total": p.chunks_total,
+            "fraction": p.fraction,
+        }
 
     def _load(self) -> None:
         self._set("loading")
@@ -180,6 +200,10 @@ class Startup:
     def not_ready_error(self) -> LhlError:
         """Why the assistant cannot answer yet, in words a user understands."""
         if self.state == "ingesting":
+            p = self.progress
+            if p is not None and p.documents_total:
+                message = MESSAGES["not_ready_ingesting_count"][1]
+                return IndexNotReady(message.format(done=p.documents_done, total=p.documents_total))
             return IndexNotReady(MESSAGES["not_ready_ingesting"][1])
         if self.state in ("starting", "loading"):
             return IndexNotReady(MESSAGES["not_ready_loading"][1])

@@ -59,6 +59,7 @@ class Features:
     cue: float  # 1 when it is phrased the way the question's verb asks ("sitter i" → "består av")
     too_long: float  # characters beyond 250, / 100
     too_short: float  # 1 when under 25 characters
+    reader: float = 0.0  # the reader's margin for this unit over "no answer" (0 without it)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Weights:
     cue: float = 0.4
     too_long: float = -0.2
     too_short: float = -0.05
+    reader: float = 0.0  # set by `with_reader()` when the reader has read the passages
 
     def score(self, f: Features) -> float:
         return sum(getattr(self, name) * getattr(f, name) for name in Features.__slots__)
@@ -234,9 +236,14 @@ def _bigram_share(q: QuestionAnalysis, stem_list: Sequence[str]) -> float:
 
 
 def candidates(
-    q: QuestionAnalysis, passages: Sequence[Passage], idf: Mapping[str, float]
+    q: QuestionAnalysis,
+    passages: Sequence[Passage],
+    idf: Mapping[str, float],
+    margins: Sequence[Sequence[float]] | None = None,
+    weights: Weights = WEIGHTS,
 ) -> list[Candidate]:
-    """Every sentence of the top passages, best first.
+    """Every sentence of the top passages, best first. `margins` are the reader's margins
+    per passage and unit (assistant/reader.py), a feature beside the lexical ones.
 
     A term's weight is its corpus idf times its idf among the candidate sentences: the
     article's topic ("Warholm" in every sentence) tells sentences apart less than the word
@@ -298,6 +305,7 @@ def candidates(
             cue=float(phrased_as_asked(q, full_texts[i])),
             too_long=max(0, len(sent) - 250) / 100,
             too_short=float(len(sent) < 25),
+            reader=_margin(margins, pi, si),
         )
         window = dict(contexts[pi])
         for j in [i, *neighbours]:
@@ -307,12 +315,25 @@ def candidates(
         coverage = sum(idf.get(t, DEFAULT_IDF) * window.get(t, 0.0) for t in words) / corpus_total
         out.append(
             Candidate(
-                pi, si, sent, WEIGHTS.score(features), coverage, fit is True, features, unit.lead
+                pi, si, sent, weights.score(features), coverage, fit is True, features, unit.lead
             )
         )
     # On a tie a table cell shown with its row's first cell beats that first cell alone.
     out.sort(key=lambda c: (-c.score, c.lead is None))
     return out
+
+
+def _margin(margins: Sequence[Sequence[float]] | None, pi: int, si: int) -> float:
+    """The reader's margin, clipped (a unit the reader did not see, cut off by its window,
+    counts as a clear "no")."""
+    if margins is None:
+        return 0.0
+    if pi >= len(margins) or si >= len(margins[pi]):
+        return READER_FLOOR
+    return max(READER_FLOOR, min(READER_CEILING, margins[pi][si]))
+
+
+READER_FLOOR, READER_CEILING = -8.0, 8.0
 
 
 __all__ = [

@@ -26,6 +26,11 @@ SECOND_MARGIN = 1.0  # a runner-up of the same document within this of the best 
 OTHER_DOCUMENT_MARGIN = 0.7  # … and one from another document only within this
 RUNNERS_UP = 3  # how far down the ranking runners-up may come from
 LIST_ITEM_CHARS = 100  # a list of items no longer than this answers "hvilke" as a whole
+# Kinds of answer a sentence plainly holds or lacks (a name, a number, a date, a place); the
+# cues for a definition, a reason or a list are too loose to turn a runner-up away.
+CLEAR_KINDS = ("hvem", "navn", "antall", "dato", "hvor")
+MIN_NEW_STEMS = 2  # a runner-up says at least this many content words the question does not
+WHOLE_LIST_CHARS = 900  # a list (with its introduction) up to this long is shown whole
 
 
 def choose(
@@ -69,7 +74,9 @@ def _choose(
     if len(around) > 1 and around[1].lead is not None:
         return [_row_answer(q, best, ranked, around)]
     sents = [u.text for u in around]
-    items = _list_around(sents, best.sentence_index) if q.qtype == "liste" else None
+    items = _introduced_list(sents, best.sentence_index)
+    if items is None and q.qtype == "liste":
+        items = _list_around(sents, best.sentence_index)
     if items is not None:
         return [replace(best, sentence_index=items.start, shown=" ".join(sents[items]))]
     prev = best.sentence_index - 1
@@ -114,28 +121,61 @@ def _choose(
             continue
         if cand.text.rstrip().endswith((":", ";", ",")):
             continue  # an introduction to something not shown: no answer on its own
+        if not _adds_an_answer(q, best, cand):
+            continue
         limit = MAX_ANSWER_CHARS if len(chosen) == 1 else SHORT_ANSWER_CHARS
         if sum(len(c.answer_text) for c in chosen) + len(cand.answer_text) <= limit:
             chosen.append(cand)
     return _reading_order(chosen)
 
 
+def _adds_an_answer(q: QuestionAnalysis, best: Candidate, cand: Candidate) -> bool:
+    """Whether a runner-up adds an answer, not merely the question's words ("• Faste møter i
+    det regionale støtteapparatet" after the members of it): it must hold the asked-for kind
+    of answer where the best one does, and say something beyond the question's own terms."""
+    if q.qtype in CLEAR_KINDS and best.fits_type and fits_type(q, cand.text) is False:
+        return False
+    beyond = set(content_stems(cand.text)) - set(q.terms)
+    return len(beyond) >= MIN_NEW_STEMS
+
+
+def _is_item(sents: Sequence[str], j: int) -> bool:
+    return 0 <= j < len(sents) and bool(BULLET.match(sents[j]))
+
+
+def _introduced_list(sents: Sequence[str], i: int) -> slice | None:
+    """The i-th unit and the list it introduces ("Kvalitetsreformen har fem innsatsområder:"
+    then "1. Et aldersvennlig Norge", "2. …"), when the unit ends with a colon, at least two
+    items follow, and all of it fits in WHOLE_LIST_CHARS. The list is the answer: one item
+    alone would cut it."""
+    if not sents[i].rstrip().endswith(":") or not _is_item(sents, i + 1):
+        return None
+    hi = i + 1
+    while _is_item(sents, hi + 1):
+        hi += 1
+    if hi == i + 1 or len(" ".join(sents[i : hi + 1])) > WHOLE_LIST_CHARS:
+        return None
+    return slice(i, hi + 1)
+
+
 def _list_around(sents: Sequence[str], i: int) -> slice | None:
-    """The list of short items the i-th unit belongs to ("1. Aldersvennlig samfunn", "2. …"),
-    when it is one and the whole list fits in an answer."""
-
-    def item(j: int) -> bool:
-        return 0 <= j < len(sents) and bool(BULLET.match(sents[j]))
-
-    if not item(i):
+    """The list the i-th unit is an item of ("1. Aldersvennlig samfunn", "2. …"), when it is
+    one and the whole list fits in an answer: a list of short items, or one its introduction
+    (the unit before, ending with a colon) and all its items fit in WHOLE_LIST_CHARS."""
+    if not _is_item(sents, i):
         return None
     lo, hi = i, i
-    while item(lo - 1):
+    while _is_item(sents, lo - 1):
         lo -= 1
-    while item(hi + 1):
+    while _is_item(sents, hi + 1):
         hi += 1
+    if hi == lo:
+        return None
+    whole = _introduced_list(sents, lo - 1) if lo > 0 else None
+    if whole is not None:
+        return whole
     run = sents[lo : hi + 1]
-    if hi == lo or max(map(len, run)) > LIST_ITEM_CHARS or len(" ".join(run)) > MAX_ANSWER_CHARS:
+    if max(map(len, run)) > LIST_ITEM_CHARS or len(" ".join(run)) > MAX_ANSWER_CHARS:
         return None
     return slice(lo, hi + 1)
 

@@ -1,6 +1,9 @@
 """Completing a follow-up question from the conversation before retrieval.
 
 "Og hvem vant året før?" after "Hvem vant prisen i 2022?" becomes "hvem vant prisen i 2021?";
+"Hva med fase 4?" (or "Og fase 4?", "Enn fase 4?") after "Hva er fase 3 i reformen?" becomes
+"Hva er fase 4 i reformen?": the topic replaces the thing of its kind (a phase, step, year,
+county, municipality or organisation) rather than being appended;
 "Hva med Trøndelag?" after "Hvem sitter i det regionale støtteapparatet?" becomes the previous
 question with Trøndelag in it. A question that stands on its own is returned unchanged.
 """
@@ -22,6 +25,91 @@ _WHAT_ABOUT = re.compile(
     r"^\s*(?:og\s+|men\s+)?(?:hva|kva|hvordan|korleis)\s+med\s+(.+?)\s*\??\s*$|^\s*enn\s+(.+?)\s*\??\s*$",
     re.I,
 )
+# "Og fase 4?": a bare topic after "og", with no question word of its own.
+_AND_TOPIC = re.compile(r"^\s*og\s+(?:i\s+|for\s+)?(.+?)\s*\??\s*$()", re.I)
+
+# The kinds of thing a "Hva med X?" can stand in for, each with the pattern that finds one
+# in a question. Numbered parts of a document first: "fase 4" replaces "fase 3".
+_PART_NOUNS = r"fase|fasen|trinn|trinnet|steg|steget|del|delen|kapittel|kapitlet|punkt|punktet"
+_NUMBER_WORD = r"\d+|en|ett|én|to|tre|fire|fem|seks|sju|syv|åtte|ni|ti"
+_PART = re.compile(rf"\b({_PART_NOUNS})\s+({_NUMBER_WORD})\b", re.I)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+COUNTIES = (
+    "Agder",
+    "Akershus",
+    "Buskerud",
+    "Finnmark",
+    "Innlandet",
+    "Møre og Romsdal",
+    "Nordland",
+    "Oslo",
+    "Rogaland",
+    "Telemark",
+    "Troms og Finnmark",
+    "Troms",
+    "Trøndelag",
+    "Vestfold og Telemark",
+    "Vestfold",
+    "Vestland",
+    "Viken",
+    "Østfold",
+)
+_COUNTY = re.compile(r"\b(?:" + "|".join(COUNTIES) + r")\b", re.I)
+_MUNICIPALITY = re.compile(r"\b([A-ZÆØÅ][\wæøå-]+)\s+kommune\b")
+# Organisations the documents name, in any case; capitalised names are found as names.
+_ORGANISATION = re.compile(
+    r"\b(?:KS|USHT|FHI|NAV|Husbanken|Helsedirektoratet|Statsforvalteren|statsforvalteren|"
+    r"fylkeskommunen|Senter for omsorgsforskning|Nasjonalt senter for aldring og helse|"
+    r"Aldring og helse|eldrerådet|kommunesektorens organisasjon)\b"
+)
+
+
+def replace_same_kind(previous: str, topic: str) -> str | None:
+    """The previous question with its thing of the topic's kind replaced by the topic:
+    "fase 4" for "fase 3", "trinn 2" for "trinn 5", "2021" for "2022", "Nordland" for
+    "Trøndelag", "Melhus kommune" for "Trondheim kommune", "KS" for "Husbanken". None when
+    the topic is of no such kind, or the previous question holds nothing of its kind."""
+    topic = re.sub(r"^(?:i|for|på|om)\s+", "", topic.strip().rstrip("?. "), flags=re.I)
+
+    def swap(span: re.Match[str], new: str) -> str:
+        return previous[: span.start()] + new + previous[span.end() :]
+
+    part = _PART.fullmatch(topic)
+    bare_number = re.fullmatch(r"\d{1,2}", topic)
+    if part or bare_number:
+        old = _PART.search(previous)
+        if old is None:
+            return None
+        if bare_number or part and _same_part_noun(old.group(1), part.group(1)):
+            number = topic if bare_number else part.group(2)  # type: ignore[union-attr]
+            return previous[: old.start(2)] + number + previous[old.end(2) :]
+        return swap(old, topic)
+    if _YEAR.fullmatch(topic):
+        old = _YEAR.search(previous)
+        return swap(old, topic) if old else None
+    if _COUNTY.fullmatch(topic):
+        old = _COUNTY.search(previous)
+        return swap(old, _proper(topic)) if old else None
+    municipality = re.fullmatch(r"([\wæøå-]+)(\s+kommune)?", topic, re.I)
+    old_mun = _MUNICIPALITY.search(previous)
+    if municipality and old_mun and (topic[:1].isupper() or municipality.group(2)):
+        name = _proper(municipality.group(1))
+        return previous[: old_mun.start(1)] + name + previous[old_mun.end(1) :]
+    if _ORGANISATION.fullmatch(topic) or (topic[:1].isupper() and len(topic.split()) <= 4):
+        old = _ORGANISATION.search(previous)
+        return swap(old, topic) if old else None
+    return None
+
+
+def _same_part_noun(a: str, b: str) -> bool:
+    return a.lower()[:4] == b.lower()[:4]
+
+
+def _proper(name: str) -> str:
+    """A place name as written ("nordland" → "Nordland", "møre og romsdal" → "Møre og Romsdal")."""
+    return " ".join(w if w in ("og",) else w[:1].upper() + w[1:] for w in name.split())
+
+
 _ANAPHORA = {
     "det",
     "den",
@@ -94,11 +182,16 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
         return question
     prev = analyse(previous)
 
-    what_about = _WHAT_ABOUT.match(question)
+    what_about = _WHAT_ABOUT.match(question) or _AND_TOPIC.match(question)
     if what_about:
         topic = (what_about.group(1) or what_about.group(2)).strip()
-        if re.fullmatch(r"(19|20)\d\d", topic) and prev.years:
-            return previous.replace(prev.years[0], topic)
+        swapped = replace_same_kind(previous, topic)
+        if swapped is not None:
+            return swapped
+        if not _WHAT_ABOUT.match(question):
+            what_about = None  # "Og hvem …?" and the like: completed below
+    if what_about:
+        topic = (what_about.group(1) or what_about.group(2)).strip()
         for name in prev.names:
             m = re.search(re.escape(name), previous, re.I)
             if m and topic[:1].isupper():

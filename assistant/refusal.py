@@ -124,3 +124,12 @@ def refusal_reason(
     if best.coverage < MIN_COVERAGE:
         return f"coverage {best.coverage:.2f} too low"
     return None
+
+
+def reader_reason(margins: Sequence[Sequence[float]], null_margin: float) -> str | None:
+    """The reader's refusal: no unit of the passages it read beats "no answer" by
+    `null_margin`."""
+    best = max((m for ms in margins for m in ms), default=float("-inf"))
+    if best < null_margin:
+        return f"reader: best margin {best:.2f} below {null_margin:.2f}"
+    return None

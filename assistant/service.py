@@ -18,6 +18,7 @@ from assistant.generation import Generated, OnText, fallback_grounding, generate
 from assistant.generative import GenerativeAnswerer, ModelUnavailable
 from assistant.grounding import without_instructions
 from assistant.questions import QuestionAnalysis, analyse
+from assistant.reader import Reader, Reading
 from assistant.retriever import Retriever
 from lhl import messages
 from lhl.embeddings import Embedder, make_embedder
@@ -30,6 +31,15 @@ log = logging.getLogger(__name__)
 
 RETRIEVE_K = 8
 CITED_RELATED = 3
+READ_K = 8  # passages the reader reads
+# Reader-first ordering of the passages: a passage's best margin, less this per place it
+# was ranked lower by retrieval.
+RERANK_RANK_PENALTY = 0.5
+# The reader refuses when no unit of the passages considered beats "no answer" by this.
+READER_NULL_MARGIN = 0.0
+# How much the reader's margin counts beside the lexical features.
+READER_WEIGHT = 1.0
+READER_WEIGHTS = answerer.Weights(reader=READER_WEIGHT)
 
 
 class Assistant:
@@ -44,6 +54,15 @@ class Assistant:
         self.generative = generative or (
             GenerativeAnswerer(settings) if settings.generative else None
         )
+        self.reader: Reader | None = (
+            Reader(settings.reader_dir, settings.reader_threads) if settings.reader_on else None
+        )
+        if self.reader is not None and not self.reader.available:
+            log.warning("no reader model in %s; answering without it", self.reader.model_dir)
+            self.reader = None
+        self._reader_pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="reader"
+        )
         self._index: Index | None = None
         self._lock = threading.Lock()
         self.retriever = Retriever(self._current_index, settings.dense_weight)
@@ -56,6 +75,8 @@ class Assistant:
             self._index = Index(self.settings, self.embedder)
         self.embedder.load()
         self.embedder.embed_query("oppvarming")
+        if self.reader is not None:
+            self.reader.load()  # a few seconds, at start-up, never in a request
         if self.generative is not None:
             self.generative.load()  # build the model client now, not inside a deadline
 
@@ -123,13 +144,18 @@ class Assistant:
         index = self.index
         passages = _with_named_section(index, q, passages)
         t_retrieved = time.perf_counter()
-        answer = self._extractive(index, question, resolved, q, passages)
+        readings = self._read(resolved, passages, started, deadline_s)
+        if readings is not None:
+            passages = _with_named_section(index, q, rerank(passages, readings))
+        t_read = time.perf_counter()
+        answer = self._extractive(index, question, resolved, q, passages, readings)
         if generative and answer.found:
             answer = self._generative_or(answer, resolved, passages, started, deadline_s, on_text)
         done = time.perf_counter()
         answer.timings_ms = {
             "retrieve": round((t_retrieved - started) * 1000, 2),
-            "answer": round((done - t_retrieved) * 1000, 2),
+            "read": round((t_read - t_retrieved) * 1000, 2),
+            "answer": round((done - t_read) * 1000, 2),
             "total": round((done - started) * 1000, 2),
             **{k: round(v, 2) for k, v in timings.items()},
         }
@@ -143,16 +169,34 @@ class Assistant:
         resolved: str,
         q: QuestionAnalysis,
         passages: list[Passage],
+        readings: dict[str, Reading] | None = None,
     ) -> Answer:
+        margins = None
+        if readings is not None:
+            margins = [
+                readings[p.chunk.id].units if p.chunk.id in readings else []
+                for p in passages[: answerer.PASSAGES_CONSIDERED]
+            ]
         ranked, reason = refusal.constrain(
-            q, passages, answerer.candidates(q, passages, index.lexical.idf)
+            q,
+            passages,
+            answerer.candidates(
+                q,
+                passages,
+                index.lexical.idf,
+                margins,
+                READER_WEIGHTS if margins is not None else answerer.WEIGHTS,
+            ),
         )
         best = ranked[0] if ranked else None
+        if margins is not None and best is not None:
+            reason = reason or refusal.reader_reason(margins, READER_NULL_MARGIN)
         reason = reason or refusal.refusal_reason(q, passages, best, index.lexical.idf)
         base = dict(
             question=question,
             resolved_question=resolved if resolved != question else None,
             question_type=q.qtype,
+            reader=readings is not None,
         )
         if reason or best is None:
             log.info("refusing %r: %s", resolved, reason)
@@ -162,8 +206,36 @@ class Assistant:
             text = messages.NOT_FOUND if related else messages.NOT_FOUND_NO_PASSAGES
             return Answer(answer=text, found=False, citations=related, **base)  # type: ignore[arg-type]
         chosen = compose.choose(q, passages, ranked)
-        text, citations = _cite(chosen, best, passages)
+        span = _reader_span(readings, passages, best) if readings is not None else None
+        text, citations = _cite(chosen, best, passages, span)
         return Answer(answer=text, found=True, citations=citations, **base)  # type: ignore[arg-type]
+
+    def _read(
+        self, question: str, passages: list[Passage], started: float, deadline_s: float | None
+    ) -> dict[str, Reading] | None:
+        """The reader's readings of the top passages by chunk id, or None: no reader, or it
+        did not finish within its budget (and the caller's deadline: Teams waits 5 s), or it
+        failed. Then the lexical answerer answers alone."""
+        if self.reader is None or not passages:
+            return None
+        budget = self.settings.reader_budget_s
+        if deadline_s is not None:
+            budget = min(budget, started + deadline_s / 2 - time.perf_counter())
+        if budget <= 0:
+            return None
+        top = passages[:READ_K]
+        units = [[u.text for u in answerer.units(p.chunk.text)] for p in top]
+        future = self._reader_pool.submit(self.reader.read, question, top, units)
+        try:
+            readings = future.result(timeout=budget)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            log.warning("reader missed its budget (%.2f s); answering without it", budget)
+            return None
+        except Exception:
+            log.exception("reader failed; answering without it")
+            return None
+        return {p.chunk.id: r for p, r in zip(top, readings, strict=True)}
 
     def _generative_or(
         self,
@@ -269,22 +341,54 @@ def _with_named_section(
     return [*rest[:slot], shown, *rest[slot:]]
 
 
+def rerank(passages: list[Passage], readings: dict[str, Reading]) -> list[Passage]:
+    """The passages in the reader's order: best margin, less RERANK_RANK_PENALTY per place
+    retrieval ranked it lower (unread passages keep their place after the read ones)."""
+
+    def key(item: tuple[int, Passage]) -> float:
+        i, p = item
+        reading = readings.get(p.chunk.id)
+        best = max(reading.units, default=answerer.READER_FLOOR) if reading else float("-inf")
+        return -(best - RERANK_RANK_PENALTY * i)
+
+    read = sorted(((i, p) for i, p in enumerate(passages) if p.chunk.id in readings), key=key)
+    rest = [p for p in passages if p.chunk.id not in readings]
+    return [p for _, p in read] + rest
+
+
+def _reader_span(
+    readings: dict[str, Reading], passages: Sequence[Passage], best: answerer.Candidate
+) -> str | None:
+    """The reader's answer span, when it lies in the sentence that answers."""
+    reading = readings.get(passages[best.passage_index].chunk.id)
+    if reading is None or reading.span is None or reading.unit_of_span() != best.sentence_index:
+        return None
+    a, b = reading.span
+    return reading.text[a:b].strip() or None
+
+
 def _cite(
-    chosen: Sequence[answerer.Candidate], best: answerer.Candidate, passages: Sequence[Passage]
+    chosen: Sequence[answerer.Candidate],
+    best: answerer.Candidate,
+    passages: Sequence[Passage],
+    span: str | None = None,
 ) -> tuple[str, list[Citation]]:
     """The answer text with a marker [n] after each run of sentences from one passage, and
     the citations; a citation's highlight is the sentence that answers (the best one, where
-    the passage holds it)."""
+    the passage holds it), and `span` the reader's answer within it."""
     citations: list[Citation] = []
     number: dict[int, int] = {}
     runs: list[tuple[int, list[str]]] = []
     for cand in chosen:
         if cand.passage_index not in number:
             number[cand.passage_index] = len(citations) + 1
-            highlight = best.text if cand.passage_index == best.passage_index else cand.text
+            is_best = cand.passage_index == best.passage_index
             citations.append(
                 Citation.from_passage(
-                    number[cand.passage_index], passages[cand.passage_index], highlight=highlight
+                    number[cand.passage_index],
+                    passages[cand.passage_index],
+                    highlight=best.text if is_best else cand.text,
+                    span=span if is_best else None,
                 )
             )
         n = number[cand.passage_index]

@@ -12,7 +12,7 @@ from typing import Any
 
 from eval.html_assets import CSS, JS
 from eval.questions import contains
-from eval.report import LABELS, ON_UNANSWERABLE, TAG_LABELS, format_figure
+from eval.report import LABELS, ON_LISTS, ON_UNANSWERABLE, TAG_LABELS, format_figure
 from lhl.records import SECTION_SEP
 
 # The summary cards: figure, how to count it from the results, and a one-line explanation.
@@ -20,6 +20,10 @@ CARDS = (
     (
         "answer_accuracy",
         "Besvarbare spørsmål der svaret inneholder det forventede og en kilde inneholder beviset.",
+    ),
+    (
+        "partial",
+        "Listespørsmål der svaret har noe av listen, men ikke alt (teller som ikke bestått).",
     ),
     ("evidence_recall", "Besvarbare spørsmål der en av de oppgitte kildene inneholder beviset."),
     (
@@ -50,12 +54,15 @@ def _count(key: str, results: Sequence[dict[str, Any]]) -> str:
         return f"{sum(bool(r.get('evidence_found')) for r in with_evidence)} av {len(with_evidence)} med bevis"
     if key == "refusal_accuracy":
         return f"{sum(r['passed'] for r in unanswerable)} av {len(unanswerable)} ubesvarbare"
+    if key == "partial":
+        return f"av {sum(bool(r.get('expected_all')) for r in answerable)} listespørsmål"
     if key == "false_answer_rate":
         return f"{sum(r['found'] for r in unanswerable)} av {len(unanswerable)} ubesvarbare"
     return ""
 
 
 CARD_LABELS = {
+    "partial": "Delvise lister",
     "latency_ms_p50": "Svartid p50",
     "latency_ms_p95": "Svartid p95",
     "answer_chars_median": "Svarlengde (median)",
@@ -114,6 +121,8 @@ def render_cards(report: dict[str, Any]) -> str:
     items = []
     for key, help_text in CARDS:
         if key not in s or (key in ON_UNANSWERABLE and not s.get("unanswerable")):
+            continue
+        if key in ON_LISTS and not s.get("list_questions"):
             continue
         detail = _count(key, results)
         value = format_figure(key, s[key]) + (" ms" if key.startswith("latency") else "")
@@ -220,6 +229,15 @@ def _expected_cell(r: dict[str, Any]) -> str:
         for e in r.get("expected") or []
     )
     out = f'<ul class="plain">{items}</ul>' if items else ""
+    if r.get("expected_all"):
+        missing = set(r.get("missing") or [])
+        whole = "".join(
+            f'<li class="{"miss" if e in missing else "hit"}">«{_e(e)}»'
+            + (" ✗" if e in missing else " ✓")
+            + "</li>"
+            for e in r["expected_all"]
+        )
+        out += f'<p class="resolved">Hele listen:</p><ul class="plain">{whole}</ul>'
     if r.get("evidence"):
         state = (
             '<span class="hit">funnet ✓</span>'
@@ -235,7 +253,8 @@ def _answer_cell(r: dict[str, Any], show_mode: bool) -> str:
     if r.get("error"):
         prefix = '<span class="nf">Ingen svar (feil).</span>'
     mode = f'<span class="src">Modus: {_e(r["mode"])}</span>' if show_mode and r.get("mode") else ""
-    return prefix + highlight(r.get("answer") or "", r.get("expected") or []) + mode
+    needles = [*(r.get("expected") or []), *(r.get("expected_all") or [])]
+    return prefix + highlight(r.get("answer") or "", needles) + mode
 
 
 def _citation(c: dict[str, Any], needles: list[str], holds_evidence: bool) -> str:

@@ -1,4 +1,4 @@
-"""Question files (JSON Lines, CONTRACT.md) and the matching rule for expected answers.
+"""Question files (JSON Lines, docs/contract.md) and the matching rule for expected answers.
 
 Evaluators write these files by hand, so every mistake is reported in Norwegian with the
 file and line, and nothing is run until all files read cleanly.
@@ -27,6 +27,7 @@ class EvalQuestion:
     question: str
     expected: tuple[str, ...] = ()
     evidence: str | None = None
+    expected_all: tuple[str, ...] = ()  # a list: every one must be in the answer
     answerable: bool = True
     history: tuple[Turn, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)  # type, doc, style …
@@ -61,14 +62,16 @@ def _text(raw: dict[str, Any], key: str, path: Path, lineno: int, *, required: b
     return text or None
 
 
-def _expected(raw: dict[str, Any], path: Path, lineno: int) -> tuple[str, ...]:
-    value = raw.get("expected")
+def _expected(
+    raw: dict[str, Any], path: Path, lineno: int, key: str = "expected"
+) -> tuple[str, ...]:
+    value = raw.get(key)
     if value is None:
         return ()
     if isinstance(value, str):  # one string is read as a list of one
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _fail(path, lineno, 'feltet «expected» må være en liste med tekster, f.eks. ["965"].')
+        raise _fail(path, lineno, f'feltet «{key}» må være en liste med tekster, f.eks. ["965"].')
     return tuple(v for v in (s.strip() for s in value) if v)
 
 
@@ -128,19 +131,21 @@ def parse_line(line: str, path: Path, lineno: int) -> EvalQuestion:
     question = _text(raw, "question", path, lineno, required=True)
     assert qid is not None and question is not None
     expected = _expected(raw, path, lineno)
+    expected_all = _expected(raw, path, lineno, "expected_all")
     evidence = _text(raw, "evidence", path, lineno, required=False)
     answerable = _answerable(raw, path, lineno)
-    if answerable and not expected and not evidence:
+    if answerable and not expected and not expected_all and not evidence:
         raise _fail(
             path,
             lineno,
-            f"spørsmål «{qid}» kan besvares, men har verken «expected» eller «evidence». "
-            'Skriv det forventede svaret, eller sett "answerable": false.',
+            f"spørsmål «{qid}» kan besvares, men har verken «expected», «expected_all» eller "
+            '«evidence». Skriv det forventede svaret, eller sett "answerable": false.',
         )
     return EvalQuestion(
         id=qid,
         question=question,
         expected=expected if answerable else (),
+        expected_all=expected_all if answerable else (),
         evidence=evidence if answerable else None,
         answerable=answerable,
         history=_history(raw, path, lineno),

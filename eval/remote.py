@@ -25,7 +25,7 @@ class ServiceUnavailable(LhlError):
 
 
 def _error_message(response: httpx.Response) -> str:
-    """The service's own Norwegian message (CONTRACT.md error body) when it sent one."""
+    """The service's own Norwegian message (docs/contract.md error body) when it sent one."""
     try:
         body = response.json()
         message = body["error"]["message"]

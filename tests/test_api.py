@@ -1,4 +1,4 @@
-"""The web service over real HTTP on loopback: every route and error case of CONTRACT.md.
+"""The web service over real HTTP on loopback: every route and error case of docs/contract.md.
 
 Most tests talk to `lhl serve` in a subprocess (fixture `live_server`, hash-embedder index).
 Start-up states and internal failures use the app factory served by uvicorn in a thread,
@@ -59,7 +59,7 @@ def client(live_server: LiveServer) -> Iterator[httpx.Client]:
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None = None) -> str:
-    """The error shape of CONTRACT.md, with a Norwegian message and no internals."""
+    """The error shape of docs/contract.md, with a Norwegian message and no internals."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()

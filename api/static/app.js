@@ -7,6 +7,7 @@
   const HISTORY_MESSAGES = 6;
   const MAX_STORED_TURNS = 60;
   const REQUEST_TIMEOUT_MS = 90000;
+  const READY_POLL_MS = 1000; // how often the page asks /readyz while the documents are read in
   const MARKER_RE = /\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
 
   const TEXT = {
@@ -251,12 +252,26 @@
       if (myGeneration !== generation) return;
       if (draft) { replaceDraft(draft, turn); } else { addTurn(turn); }
     };
+    let waiting = null;
     try {
-      const data = await requestStream('/api/ask/stream', { question, history }, onDelta);
-      finish({ kind: 'answer', question, data, feedback: {} });
+      for (;;) {
+        try {
+          const data = await requestStream('/api/ask/stream', { question, history }, onDelta);
+          finish({ kind: 'answer', question, data, feedback: {} });
+          break;
+        } catch (err) {
+          // The service is still reading the documents or loading them: a state to show
+          // while waiting, not an error. The question is asked again once it is ready.
+          if (err.status !== 503 || myGeneration !== generation) throw err;
+          if (!waiting) waiting = showWaiting(err.message);
+          const ready = await waitUntilReady(waiting, myGeneration);
+          if (!ready) return true;
+        }
+      }
     } catch (err) {
       finish({ kind: 'error', question, message: err.message });
     } finally {
+      if (waiting) waiting.node.remove();
       if (myGeneration === generation) setBusy(false);
     }
     return true;
@@ -268,6 +283,52 @@
     const node = renderTurn(turn);
     draft.replaceWith(node);
     updateIntro();
+  }
+
+  // ---------- first start: waiting for the documents ----------
+
+  function showWaiting(message) {
+    const text = el('p', { class: 'waiting-text' }, message || TEXT.byStatus[503]);
+    const bar = el('progress', { class: 'ingest-progress', max: '100', 'aria-label': 'Innlesing av dokumentene' });
+    const node = el('div', { class: 'turn turn-waiting', role: 'status' },
+      el('p', { class: 'turn-label' }, icon('info'), 'Et øyeblikk'),
+      text, bar,
+      el('p', { class: 'hint' }, 'Spørsmålet ditt besvares av seg selv når tjenesten er klar.'));
+    dom.conversation.append(node);
+    node.scrollIntoView({ behavior: scrollBehavior(), block: 'nearest' });
+    return { node, text, bar };
+  }
+
+  function updateWaiting(waiting, status) {
+    const message = status && status.error && typeof status.error.message === 'string' ? status.error.message : '';
+    if (message) waiting.text.textContent = message;
+    const progress = status && status.progress;
+    if (progress && typeof progress.fraction === 'number') {
+      waiting.bar.value = Math.round(progress.fraction * 100);
+      waiting.bar.setAttribute('aria-valuetext', message || `${Math.round(progress.fraction * 100)} %`);
+    } else if (status && status.state === 'loading') {
+      waiting.bar.value = 100;
+    }
+  }
+
+  async function readiness() {
+    try {
+      const response = await fetch('/readyz', { headers: { Accept: 'application/json' }, cache: 'no-store' });
+      return await response.json();
+    } catch (err) {
+      return null; // not reachable this moment: asked again on the next tick
+    }
+  }
+
+  async function waitUntilReady(waiting, myGeneration) {
+    for (;;) {
+      const status = await readiness();
+      if (myGeneration !== generation) return false;
+      if (status && status.ready === true) return true;
+      if (status && status.state === 'failed') throw new Error((status.error && status.error.message) || TEXT.byStatus[503]);
+      updateWaiting(waiting, status);
+      await new Promise((resolve) => { window.setTimeout(resolve, READY_POLL_MS); });
+    }
   }
 
   function setBusy(on) {
@@ -370,12 +431,21 @@
     for (const match of text.matchAll(MARKER_RE)) {
       container.append(text.slice(last, match.index));
       const numbers = match[1].split(/\s*[,;]\s*/).map(Number);
+      last = match.index + match[0].length;
       if (numbers.every((n) => byN.has(n))) {
-        numbers.forEach((n) => container.append(citeLink(byN.get(n), article)));
+        // The chips and the punctuation right after them stay on one line: a full stop
+        // must not wrap onto a line of its own.
+        const group = el('span', { class: 'cite-group' });
+        numbers.forEach((n) => group.append(citeLink(byN.get(n), article)));
+        const punctuation = text.slice(last).match(/^[.,;:!?»)]+/);
+        if (punctuation) {
+          group.append(punctuation[0]);
+          last += punctuation[0].length;
+        }
+        container.append(group);
       } else {
         container.append(match[0]);
       }
-      last = match.index + match[0].length;
     }
     container.append(text.slice(last));
     return container;
@@ -538,7 +608,14 @@
     }
   }
 
-  function fillHighlighted(container, text, highlight) {
+  // The reader's answer span, in bold inside the highlighted sentence.
+  function fillMark(mark, sentence, span) {
+    const at = span ? sentence.indexOf(span) : -1;
+    if (at < 0) { mark.append(sentence); return; }
+    mark.append(sentence.slice(0, at), el('strong', { class: 'answer-span' }, span), sentence.slice(at + span.length));
+  }
+
+  function fillHighlighted(container, text, highlight, span) {
     container.replaceChildren();
     const needle = normalizeSpace(highlight);
     if (!needle) {
@@ -557,18 +634,19 @@
       container.append(text);
       return null;
     }
-    const mark = el('mark', null, text.slice(start, start + length));
+    const mark = el('mark', null);
+    fillMark(mark, text.slice(start, start + length), span);
     container.append(text.slice(0, start), mark, text.slice(start + length));
     return mark;
   }
 
-  function showPanel({ kicker, title, meta, text, highlight, source, isError }) {
+  function showPanel({ kicker, title, meta, text, highlight, span, source, isError }) {
     dom.passageKicker.textContent = kicker;
     dom.passageTitle.textContent = title;
     dom.passageMeta.textContent = meta || '';
     dom.passageMeta.hidden = !meta;
     dom.panel.classList.toggle('is-error', Boolean(isError));
-    const mark = fillHighlighted(dom.passageText, text || '', highlight);
+    const mark = fillHighlighted(dom.passageText, text || '', highlight, span);
     dom.passageSource.replaceChildren();
     if (source && /^https?:\/\//i.test(source)) {
       dom.passageSource.append(el('a', { href: source, rel: 'noopener noreferrer', target: '_blank' }, 'Åpne originaldokumentet', el('span', { class: 'visually-hidden' }, ' (åpnes i ny fane)')));
@@ -603,6 +681,7 @@
       meta: describeCitation(citation),
       text: String(citation.text || ''),
       highlight: citation.highlight,
+      span: citation.span,
       source: sourceLink(citation),
     });
   }
@@ -664,7 +743,7 @@
   }
 
   async function loadDocuments() {
-    dom.documentsStatus.textContent = 'Henter dokumentlisten …';
+    if (!dom.documentsStatus.textContent) dom.documentsStatus.textContent = 'Henter dokumentlisten …';
     try {
       const data = await requestJson('/api/documents');
       const docs = Array.isArray(data.documents) ? data.documents.filter((d) => d && typeof d === 'object') : [];
@@ -673,9 +752,14 @@
       dom.documentsCount.textContent = `(${docs.length})`;
       dom.documentsStatus.textContent = docs.length ? '' : 'Ingen dokumenter er lastet inn ennå.';
     } catch (err) {
-      dom.documentsStatus.textContent = `Kunne ikke hente dokumentlisten. ${err.message}`;
-      // The service is still starting (reading the documents): try again shortly.
-      if (err.status === 503) window.setTimeout(loadDocuments, 3000);
+      // The service is still starting (reading the documents): say how far it has come,
+      // and fill the list in once it is ready.
+      if (err.status === 503) {
+        dom.documentsStatus.textContent = err.message || 'Dokumentene leses inn …';
+        window.setTimeout(loadDocuments, READY_POLL_MS * 2);
+      } else {
+        dom.documentsStatus.textContent = `Kunne ikke hente dokumentlisten. ${err.message}`;
+      }
     }
   }
 
