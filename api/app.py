@@ -27,6 +27,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.recent import RecentAnswers
 from api.routes import router as api_router
 from api.startup import AssistantFactory, Startup
+from api.stream import router as stream_router
 from api.teams import router as teams_router
 from assistant.service import Assistant
 from lhl.settings import Settings
@@ -114,6 +115,7 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     app.include_router(health_router)
+    app.include_router(stream_router)  # before api_router: /api/ask/stream
     app.include_router(api_router)
     app.include_router(teams_router)
 

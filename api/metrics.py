@@ -18,6 +18,8 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lhl.records import GROUNDING_VERDICTS, Answer
+
 SERVICE_STATES = ["starting", "ingesting", "loading", "ready", "failed"]
 LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -47,6 +49,15 @@ class Metrics:
         )
         for outcome in ("answered", "not_found"):
             self.answers.labels(outcome, "extractive")
+        self.grounding = Counter(
+            "lhl_grounding",
+            "Generated answers by grounding verdict (grounded, trimmed; rejected, unavailable "
+            "and not_found show the extractive answer).",
+            ["verdict"],
+            registry=r,
+        )
+        for verdict in GROUNDING_VERDICTS:
+            self.grounding.labels(verdict)
         self.feedback = Counter("lhl_feedback", "Ratings received.", ["rating"], registry=r)
         for rating in ("up", "down"):
             self.feedback.labels(rating)
@@ -89,6 +100,13 @@ class Metrics:
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def count_answer(metrics: Metrics, answer: Answer) -> None:
+    """One answer given: its outcome and mode, and the grounding verdict in generative mode."""
+    metrics.answers.labels("answered" if answer.found else "not_found", answer.mode).inc()
+    if answer.grounding is not None:
+        metrics.grounding.labels(answer.grounding.verdict).inc()
 
 
 def _route_label(scope: Scope) -> str:

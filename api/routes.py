@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import AssistantDep, FeedbackDep, MetricsDep, RecentDep
 from api.errors import MESSAGES, error_response
 from api.feedback import CitedPassage, NewFeedback, export_lines
+from api.metrics import count_answer
 from api.schemas import AskRequest, FeedbackRequest
 from lhl.records import Citation, Passage, Turn
 
@@ -25,7 +26,7 @@ def ask(
 ) -> JSONResponse:
     history = [Turn(t.role, t.content) for t in body.history if t.content.strip()]
     answer = assistant.ask(body.question, history)
-    metrics.answers.labels("answered" if answer.found else "not_found", answer.mode).inc()
+    count_answer(metrics, answer)
     recent.remember(answer)
     return JSONResponse(answer.to_dict())
 

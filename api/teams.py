@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 
 from api import cards
 from api.deps import SettingsDep, get_assistant, get_metrics
+from api.metrics import count_answer
 from assistant.service import Assistant
 from lhl.errors import (
     BadMessage,
@@ -311,9 +312,7 @@ async def teams_webhook(
             settings.teams_deadline_s,
         )
         return JSONResponse(cards.late_message(question.text, links))
-    get_metrics(request).answers.labels(
-        "answered" if answer.found else "not_found", answer.mode
-    ).inc()
+    count_answer(get_metrics(request), answer)
     log.info(
         "Teams answer (team=%r, mode=%s, found=%s) in %.0f ms",
         team,

@@ -264,18 +264,18 @@ def candidates(
         return []
     matches = [_matches(q.terms, set(u[3]), u[3]) for u in found]
     n = len(found)
-    weights: dict[str, float] = {}
+    term_weights: dict[str, float] = {}
     for t in q.terms:
         df = sum(1 for m in matches if m.get(t))
-        weights[t] = idf.get(t, DEFAULT_IDF) * (LOCAL_FLOOR + math.log((n + 1) / (df + 0.5)))
-    total = sum(weights.values()) or 1.0
+        term_weights[t] = idf.get(t, DEFAULT_IDF) * (LOCAL_FLOOR + math.log((n + 1) / (df + 0.5)))
+    total = sum(term_weights.values()) or 1.0
     # Coverage is of the question's words; its years and numbers are constraints of their own.
     words = [t for t in q.terms if not t[0].isdigit()]
     corpus_total = sum(idf.get(t, DEFAULT_IDF) for t in words) or 1.0
     n_terms = len(q.terms) or 1
 
     def share(m: Mapping[str, float]) -> float:
-        return sum(weights[t] * v for t, v in m.items()) / total
+        return sum(term_weights[t] * v for t, v in m.items()) / total
 
     by_pos = {(u[0], u[1]): i for i, u in enumerate(found)}
     contexts: dict[int, dict[str, float]] = {}
@@ -292,7 +292,7 @@ def candidates(
         bonus, penalty = TYPE_EVIDENCE.get(q.qtype, (0.0, 0.0))
         features = Features(
             own=share(matches[i]),
-            residual=_residual_share(weights, matches[i], contexts[pi]),
+            residual=_residual_share(term_weights, matches[i], contexts[pi]),
             plain=sum(matches[i].values()) / n_terms,
             bigram=_bigram_share(q, stem_list),
             figures=_figure_share(q, full_texts[i]),

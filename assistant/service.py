@@ -14,7 +14,9 @@ from collections.abc import Sequence
 
 from assistant import answerer, compose, refusal
 from assistant.followup import resolve
-from assistant.generative import GenerativeAnswerer
+from assistant.generation import Generated, OnText, fallback_grounding, generate, shown_grounding
+from assistant.generative import GenerativeAnswerer, ModelUnavailable
+from assistant.grounding import without_instructions
 from assistant.questions import QuestionAnalysis, analyse
 from assistant.reader import Reader, Reading
 from assistant.retriever import Retriever
@@ -129,11 +131,22 @@ class Assistant:
         history: Sequence[Turn] = (),
         mode: Mode | None = None,
         deadline_s: float | None = None,
+        on_text: OnText | None = None,
     ) -> Answer:
+        """The answer, with its citations. In generative mode `on_text` (when given) gets
+        the model's answer sentence by sentence as each arrives and passes the grounding
+        check; the Answer returned is the final word (it may be the extractive fallback)."""
         started = time.perf_counter()
         question = self.validate(question)
-        resolved = resolve(question, history)
+        mode = mode or ("generative" if self.generative else "extractive")
+        generative = mode == "generative" and self.generative is not None
+        resolved = (
+            self._rewrite_or(question, history, started, deadline_s)
+            if generative and history
+            else resolve(question, history)
+        )
         passages, timings = self.retriever.retrieve(resolved, k=RETRIEVE_K)
+        passages = without_instructions(passages)
         q = analyse(resolved)
         index = self.index
         passages = _with_named_section(index, q, passages)
@@ -143,9 +156,8 @@ class Assistant:
             passages = _with_named_section(index, q, rerank(passages, readings))
         t_read = time.perf_counter()
         answer = self._extractive(index, question, resolved, q, passages, readings)
-        mode = mode or ("generative" if self.generative else "extractive")
-        if mode == "generative" and self.generative and answer.found:
-            answer = self._generative_or(answer, resolved, passages, started, deadline_s)
+        if generative and answer.found:
+            answer = self._generative_or(answer, resolved, passages, started, deadline_s, on_text)
         done = time.perf_counter()
         answer.timings_ms = {
             "retrieve": round((t_retrieved - started) * 1000, 2),
@@ -239,50 +251,72 @@ class Assistant:
         passages: list[Passage],
         started: float,
         deadline_s: float | None,
+        on_text: OnText | None = None,
     ) -> Answer:
-        """The model's answer, or the extractive one when the model is late, fails or is
-        not trustworthy. The deadline (Teams waits 5 s) bounds the whole call."""
+        """The model's answer when it passes the grounding check (trimmed of unsupported
+        sentences where the lead stands), else the extractive one, marked as the fallback.
+        The deadline (Teams waits a few seconds) bounds the whole call."""
         assert self.generative is not None
         top = passages[:4]
         deadline = None if deadline_s is None else started + deadline_s
-        future = self._pool.submit(self._generate_unless_late, deadline, question, top)
+        future = self._pool.submit(self._generate_unless_late, deadline, question, top, on_text)
         remaining = None if deadline is None else max(0.0, deadline - time.perf_counter())
         try:
-            text, cited = future.result(timeout=remaining)
+            result = future.result(timeout=remaining)
         except concurrent.futures.TimeoutError:
             # Nobody waits for it any more: drop it if it has not started, so a hanging
             # model cannot pile up queued calls behind the pool's few threads.
             future.cancel()
             log.warning("generative answer missed the deadline; using extractive")
-            return fallback
+            result = Generated("unavailable", error="deadline")
         except Exception:
             log.exception("generative answer failed; using extractive")
+            result = Generated("unavailable", error="error")
+        if result.report is not None and result.verdict != "grounded":
+            log.warning("generative answer %s: %s", result.verdict, result.report.problems)
+        if result.text is None:
+            if result.verdict == "unavailable":
+                log.warning("generative answer unavailable: %s", result.error)
+            fallback.grounding = fallback_grounding(result)
             return fallback
-        if text is None:
-            return fallback
-        renumber = {old: new for new, old in enumerate(cited, start=1)}
-        for old, new in renumber.items():
-            text = text.replace(f"[{old}]", f"[§{new}]")
-        text = text.replace("[§", "[")
-        citations = [Citation.from_passage(renumber[o], top[o - 1]) for o in cited]
         return Answer(
             question=fallback.question,
-            answer=text,
+            answer=result.text,
             found=True,
-            citations=citations,
+            citations=[Citation.from_passage(n, top[o - 1]) for n, o in enumerate(result.cited, 1)],
             mode="generative",
             resolved_question=fallback.resolved_question,
             question_type=fallback.question_type,
+            grounding=shown_grounding(result),
         )
 
     def _generate_unless_late(
-        self, deadline: float | None, question: str, passages: list[Passage]
-    ) -> tuple[str | None, list[int]]:
-        """The model's answer, unless the deadline passed while the call waited for a thread."""
+        self,
+        deadline: float | None,
+        question: str,
+        passages: list[Passage],
+        on_text: OnText | None = None,
+    ) -> Generated:
+        """The checked answer, unless the deadline passed while the call waited for a thread."""
         assert self.generative is not None
         if deadline is not None and time.perf_counter() >= deadline:
             raise concurrent.futures.TimeoutError("deadline passed before the model was asked")
-        return self.generative.answer(question, passages)
+        return generate(self.generative, question, passages, deadline, on_text)
+
+    def _rewrite_or(
+        self, question: str, history: Sequence[Turn], started: float, deadline_s: float | None
+    ) -> str:
+        """A follow-up made standalone by the model; the extractive way when the model
+        fails or is late (it gets a small part of the deadline, at most llm_rewrite_s)."""
+        assert self.generative is not None
+        budget = self.settings.llm_rewrite_s
+        if deadline_s is not None:
+            budget = min(budget, deadline_s / 3)
+        try:
+            return self.generative.rewrite(question, history, started + budget)
+        except ModelUnavailable as exc:
+            log.warning("follow-up rewrite failed; using the extractive way: %s", exc)
+            return resolve(question, history)
 
 
 def _with_named_section(

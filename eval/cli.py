@@ -155,6 +155,8 @@ def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
         meta.update(info)
         results = run(target, questions, progress)
     meta["answer_modes"] = _answer_modes(results)
+    if any(r.grounding for r in results):
+        meta["grounding"] = _grounding_verdicts(results)
     report = build_report(results, meta)
     default = "latest" if args.questions else "known-facts"
     return finish(report, args.out or DEFAULT_OUT / default, args.min_accuracy)
@@ -281,6 +283,12 @@ def run_diff_command(args: argparse.Namespace) -> int:
 def _answer_modes(results: list[Result]) -> str:
     counts = Counter(r.mode for r in results if r.mode)
     return ", ".join(f"{mode} {n}" for mode, n in counts.most_common())
+
+
+def _grounding_verdicts(results: list[Result]) -> str:
+    """How the generated answers fared: grounded 70, trimmed 3, rejected 2 …"""
+    counts = Counter(r.grounding for r in results if r.grounding)
+    return ", ".join(f"{verdict} {n}" for verdict, n in counts.most_common())
 
 
 def _progress(total: int | None) -> Any:

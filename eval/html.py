@@ -77,6 +77,7 @@ META_LABELS = {
     "data": "Data",
     "index": "Indeks",
     "answer_modes": "Svarmoduser",
+    "grounding": "Kontroll mot kildene (generativ)",
     "embedder": "Embedding-modell (tjenesten)",
     "documents": "Dokumenter",
     "chunks": "Avsnitt i indeksen",

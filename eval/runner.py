@@ -75,6 +75,7 @@ class Result:
     partial: bool = False  # some, not all, of expected_all in the answer
     mode: str | None = None
     error: str | None = None
+    grounding: str | None = None  # the grounding verdict, in generative mode
 
 
 def score(q: EvalQuestion, answer: dict[str, Any], latency_ms: float) -> Result:
@@ -132,6 +133,7 @@ def score(q: EvalQuestion, answer: dict[str, Any], latency_ms: float) -> Result:
         expected_all=list(q.expected_all),
         missing=missing if q.answerable and found else [],
         partial=partial,
+        grounding=(answer.get("grounding") or {}).get("verdict"),
     )
 
 

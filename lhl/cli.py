@@ -95,6 +95,8 @@ def print_answer(answer: object) -> None:
 
     assert isinstance(answer, Answer)
     print(answer.answer)
+    if answer.grounding is not None and answer.grounding.note:
+        print(f"({answer.grounding.note})")
     if answer.citations:
         print()
         print("Kilder:" if answer.found else "Relaterte avsnitt (ikke et svar):")

@@ -9,3 +9,10 @@ EMPTY_QUESTION = "Skriv et spørsmål først."
 QUESTION_TOO_LONG = "Spørsmålet er for langt (over {limit} tegn). Prøv å korte det ned."
 NO_INDEX = "Fant ingen indeks i «{path}». Kjør «lhl ingest» først."
 INGEST_NOTHING = "Fant ingen dokumenter som kunne leses inn i «{path}»."
+
+# Generative mode: why the answer shown is not the language model's as it wrote it.
+GENERATIVE_TRIMMED = "Deler av språkmodellens svar som ikke sto i kildene, er tatt bort."
+GENERATIVE_REJECTED = (
+    "Språkmodellens svar kunne ikke bekreftes mot kildene. Dette er utdrag fra dokumentene."
+)
+GENERATIVE_UNAVAILABLE = "Språkmodellen svarte ikke i tide. Dette er utdrag fra dokumentene."

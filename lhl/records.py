@@ -114,6 +114,30 @@ class Citation:
 
 
 Mode = Literal["extractive", "generative"]
+# grounded: the model's answer as it came; trimmed: its unsupported sentences dropped;
+# rejected: it failed the check, so the extractive answer is shown; unavailable: the model
+# gave no usable reply in time; not_found: the model found no answer in the passages.
+GroundingVerdict = Literal["grounded", "trimmed", "rejected", "unavailable", "not_found"]
+GROUNDING_VERDICTS: tuple[GroundingVerdict, ...] = (
+    "grounded",
+    "trimmed",
+    "rejected",
+    "unavailable",
+    "not_found",
+)
+
+
+@dataclass(slots=True)
+class Grounding:
+    """How a generated answer fared against its passages (generative mode only)."""
+
+    verdict: GroundingVerdict
+    fallback: bool  # the answer shown is the extractive one, not the model's
+    # The kinds of check that failed (unsupported_number, unsupported_name, unsupported_date,
+    # unknown_citation, uncited); what failed goes to the log, never to the reader.
+    problems: list[str] = field(default_factory=list)
+    dropped: int = 0  # the model's sentences not shown
+    note: str | None = None  # for the reader, when the answer is not the model's as written
 
 
 @dataclass(slots=True)
@@ -128,6 +152,7 @@ class Answer:
     answer_id: str = ""
     question_type: str | None = None
     reader: bool = False  # whether the reader read the passages (else: lexical features alone)
+    grounding: Grounding | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: str | None = None
     llm_timeout_s: float = 8.0
+    # All tries at one model call together (retries after timeouts, 429, 5xx, empty or
+    # malformed replies); a caller's deadline (Teams) shortens it.
+    llm_budget_s: float = 20.0
+    # A follow-up's rewrite by the model waits this long before the extractive way is used.
+    llm_rewrite_s: float = 3.0
+    # Azure OpenAI: the api-version query parameter (e.g. 2024-10-21); the key then goes
+    # in the api-key header.
+    llm_api_version: str | None = None
 
     teams_tokens: str | None = None
     # A secrets file with the same `team=token` entries (commas or one a line), read too.
@@ -75,7 +83,9 @@ class Settings(BaseSettings):
             return value
         raise ValueError("LHL_READER må være 'on' eller 'off'")
 
-    @field_validator("chroma_url", "llm_base_url", "llm_model", "llm_api_key", "teams_tokens")
+    @field_validator(
+        "chroma_url", "llm_base_url", "llm_model", "llm_api_key", "llm_api_version", "teams_tokens"
+    )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None

@@ -6,6 +6,12 @@ What it answers is scripted by the test: a fixed reply, or a function of the pas
 prompt numbered, the way a model would read them. `delay_s` makes it slow; a delay longer
 than any test (e.g. 60 s) makes it hang until the server is stopped.
 
+It streams (`"stream": true`) as server-sent events, a few words a chunk, `chunk_delay_s`
+apart. `failures` scripts the next requests' misfortunes, one per request, in order:
+an HTTP status (429, 500, 503 …), "malformed" (a body that is not JSON), "empty" (an empty
+reply), "cut" (the stream, or the body, stops halfway with no finish). `cut_streams` cuts
+every stream halfway.
+
     with StandinLLM(reply="Melhus kommune [1].") as llm:
         settings = settings.model_copy(update={"llm_base_url": llm.base_url, "llm_model": llm.model})
 """
@@ -32,6 +38,9 @@ class ChatRequest:
 
     model: str
     messages: list[dict[str, Any]]
+    stream: bool = False
+    path: str = ""  # with the query, e.g. "/openai/deployments/x/chat/completions?api-version=…"
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def prompt(self) -> str:
@@ -47,6 +56,11 @@ class ChatRequest:
             out[int(m.group(1))] = prompt[m.end() : end]
         return out
 
+    @property
+    def is_rewrite(self) -> bool:
+        """A follow-up to make standalone (no passages given), not a question to answer."""
+        return not self.passages()
+
     def passage_with(self, phrase: str) -> int:
         """The number of the first passage containing `phrase` (case-insensitive)."""
         for n, text in sorted(self.passages().items()):
@@ -61,6 +75,9 @@ class StandinLLM:
     delay_s: float = 0.0
     model: str = "standin-chat"
     requests: list[ChatRequest] = field(default_factory=list)
+    failures: list[int | str] = field(default_factory=list)
+    cut_streams: bool = False
+    chunk_delay_s: float = 0.0
 
     def __post_init__(self) -> None:
         self._server: ThreadingHTTPServer | None = None
@@ -80,17 +97,75 @@ class StandinLLM:
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                if not self.path.rstrip("/").endswith("/chat/completions"):
+                if not self.path.split("?")[0].rstrip("/").endswith("/chat/completions"):
                     self._send(404, {"error": {"message": "not found"}})
                     return
                 request = ChatRequest(
-                    model=str(body.get("model", "")), messages=body.get("messages", [])
+                    model=str(body.get("model", "")),
+                    messages=body.get("messages", []),
+                    stream=bool(body.get("stream")),
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
                 )
                 standin.requests.append(request)
                 if standin.delay_s:
                     standin._release.wait(standin.delay_s)
+                failure = standin.failures.pop(0) if standin.failures else None
+                if isinstance(failure, int):
+                    self._send(failure, {"error": {"message": f"status {failure}"}})
+                    return
                 reply = standin.reply(request) if callable(standin.reply) else standin.reply
-                self._send(200, _completion(request.model, reply))
+                if failure == "empty":
+                    reply = ""
+                if failure == "malformed":
+                    self._send_raw(200, b"<html>Bad gateway</html>", "application/json")
+                    return
+                cut = failure == "cut" or (standin.cut_streams and request.stream)
+                if request.stream:
+                    self._stream(request.model, reply, cut=cut)
+                elif cut:
+                    data = json.dumps(_completion(request.model, reply)).encode()
+                    self._send_raw(200, data[: len(data) // 2], "application/json", close=True)
+                else:
+                    self._send(200, _completion(request.model, reply))
+
+            def _stream(self, model: str, reply: str, *, cut: bool) -> None:
+                words = re.findall(r"\S+\s*", reply)
+                pieces = ["".join(words[i : i + 3]) for i in range(0, len(words), 3)]
+                if cut:
+                    pieces = pieces[: max(1, len(pieces) // 2)]
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    for piece in pieces:
+                        self.wfile.write(_event(_chunk(model, {"content": piece}, None)))
+                        self.wfile.flush()
+                        if standin.chunk_delay_s:
+                            standin._release.wait(standin.chunk_delay_s)
+                    if not cut:
+                        self.wfile.write(_event(_chunk(model, {}, "stop")))
+                        self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
+
+            def _send_raw(
+                self, status: int, data: bytes, content_type: str, *, close: bool = False
+            ) -> None:
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", content_type)
+                    length = len(data) * 2 if close else len(data)  # a cut promises more
+                    self.send_header("Content-Length", str(length))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
@@ -147,6 +222,20 @@ def _completion(model: str, content: str) -> dict[str, Any]:
         ],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
+
+
+def _chunk(model: str, delta: dict[str, str], finish: str | None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-standin",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def _event(payload: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(payload)}\n\n".encode()
 
 
 def closed_port() -> int:

@@ -102,6 +102,14 @@ def ask(page: Any, question: str) -> Any:
     return answers.nth(before)
 
 
+def final_event(stream: str) -> Any:
+    """The Answer in the `final` server-sent event of /api/ask/stream."""
+    import json
+
+    block = stream.split("event: final\n", 1)[1]
+    return json.loads(block.split("\n", 1)[0].removeprefix("data: "))
+
+
 def axe(page: Any, label: str) -> list[dict[str, Any]]:
     from axe_playwright_python.sync_playwright import Axe
 
@@ -191,12 +199,12 @@ def test_not_found_looks_different_and_offers_related_passages_as_such(page: Any
 
 def test_follow_up_is_answered_in_the_context_of_the_previous_turn(page: Any) -> None:
     ask(page, NATIONAL)
-    with page.expect_response("**/api/ask") as response_info:
+    with page.expect_response("**/api/ask/stream") as response_info:
         followup = ask(page, REGIONAL_FOLLOWUP)
     request = response_info.value.request.post_data_json
     assert [t["role"] for t in request["history"]] == ["user", "assistant"]
     assert request["history"][0]["content"] == NATIONAL
-    body = response_info.value.json()
+    body = final_event(response_info.value.text())
     assert "støtteapparatet" in body["resolved_question"]
     # The regional support system's members, which the question alone does not name.
     sync_api.expect(followup.locator(".answer-text")).to_contain_text(
@@ -248,7 +256,7 @@ def test_busy_state_is_visible_while_waiting(page: Any) -> None:
         time.sleep(0.8)  # a slow network, not a fake answer: the request still reaches the server
         route.continue_()
 
-    page.route("**/api/ask", slow)
+    page.route("**/api/ask/stream", slow)
     page.locator("#question").fill(PRIZE)
     page.locator("#question").press("Enter")
     sync_api.expect(page.locator("#busy")).to_be_visible()
@@ -432,6 +440,41 @@ def test_rate_limit_is_explained_in_the_page(browser: Any, hash_index: Any, tmp_
         assert "turn-error" in refused.get_attribute("class")
         sync_api.expect(refused).to_contain_text("Vent et øyeblikk")
         finish(page)
+
+
+def test_a_streamed_answer_appears_as_it_comes_and_becomes_final(
+    browser: Any, hash_index: Any, tmp_path: Path
+) -> None:
+    """With a language model (the stand-in, a few words every 0.4 s), the checked sentences
+    show in a draft hidden from screen readers; the final answer, with its citations, takes
+    its place inside the live region."""
+    from server_fixtures import run_server
+    from standin_llm import StandinLLM
+
+    first = "Leve hele livet-prisen for 2022 gikk til Melhus kommune [{n}]."
+    second = "Prisen ble delt ut i 2022 [{n}]."
+    with StandinLLM(chunk_delay_s=0.4) as llm:
+        llm.reply = lambda r: f"{first} {second}".format(n=r.passage_with("Melhus"))
+        settings = hash_index.model_copy(
+            update={"feedback_db": tmp_path / "feedback.sqlite3", "rate_limit_per_minute": 0}
+        )
+        env = {"LHL_LLM_BASE_URL": llm.base_url, "LHL_LLM_MODEL": llm.model}
+        with run_server(settings, tmp_path, env=env) as server:
+            page = open_page(browser, server)
+            page.locator("#question").fill(PRIZE)
+            page.locator("#question").press("Enter")
+            draft = page.locator("#conversation .turn-draft")
+            sync_api.expect(draft).to_contain_text("Melhus kommune")
+            assert draft.get_attribute("aria-hidden") == "true"  # not read out while written
+            assert page.locator("#conversation .turn-answer").count() == 0
+            answer = page.locator("#conversation .turn-answer")
+            sync_api.expect(answer).to_have_count(1)
+            sync_api.expect(draft).to_have_count(0)
+            sync_api.expect(answer.locator(".answer-text")).to_contain_text("delt ut i 2022")
+            sync_api.expect(answer.locator("a.cite")).to_have_count(2)
+            sync_api.expect(answer).to_contain_text("formulert av en språkmodell")
+            shoot(page, "streamed-answer")
+            finish(page)
 
 
 # -- the first start: an empty index, a question asked before the service is ready ----------

@@ -147,6 +147,68 @@
     }
   }
 
+  // Server-sent events from POST /api/ask/stream: `delta` events (sentences of the model's
+  // answer that passed the check against the sources) while it is written, then `final`
+  // (the Answer, which may replace them with the fallback) or `error`.
+  async function requestStream(url, body, onDelta) {
+    const controller = new AbortController();
+    const timer = window.setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    try {
+      let response;
+      try {
+        response = await fetch(url, {
+          method: 'POST',
+          headers: { Accept: 'text/event-stream', 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: controller.signal,
+        });
+      } catch (err) {
+        throw new Error(err && err.name === 'AbortError' ? TEXT.timeout : TEXT.network);
+      }
+      if (!response.ok || !response.body) {
+        let data = null;
+        try { data = await response.json(); } catch (err) { data = null; }
+        const message = data && data.error && typeof data.error.message === 'string' ? data.error.message.trim() : '';
+        const error = new Error(message || TEXT.byStatus[response.status] || `${TEXT.generic} (feilkode ${response.status})`);
+        error.status = response.status;
+        throw error;
+      }
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for (;;) {
+        let chunk;
+        try { chunk = await reader.read(); } catch (err) {
+          throw new Error(err && err.name === 'AbortError' ? TEXT.timeout : TEXT.network);
+        }
+        if (chunk.done) break;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let name = 'message';
+          let payload = '';
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event: ')) name = line.slice(7);
+            else if (line.startsWith('data: ')) payload += line.slice(6);
+          }
+          let data = null;
+          try { data = JSON.parse(payload); } catch (err) { continue; }
+          if (name === 'delta' && data && typeof data.text === 'string') onDelta(data.text);
+          else if (name === 'final' && data && typeof data === 'object') return data;
+          else if (name === 'error') {
+            const message = data && data.error && typeof data.error.message === 'string' ? data.error.message : '';
+            throw new Error(message || TEXT.generic);
+          }
+        }
+      }
+      throw new Error(TEXT.badResponse);
+    } finally {
+      window.clearTimeout(timer);
+    }
+  }
+
   // ---------- asking ----------
 
   function buildHistory() {
@@ -172,12 +234,30 @@
     const history = buildHistory();
     addTurn({ kind: 'question', text: question });
     setBusy(true);
+    // The text as it is written goes in a draft hidden from screen readers; the conversation
+    // (a live region) announces only the final answer, which takes the draft's place.
+    let draft = null;
+    const onDelta = (text) => {
+      if (myGeneration !== generation) return;
+      if (!draft) {
+        draft = el('article', { class: 'turn turn-draft', 'aria-hidden': 'true' },
+          el('p', { class: 'turn-label' }, 'Skriver svar …'),
+          el('div', { class: 'answer-text' }));
+        dom.conversation.append(draft);
+        draft.scrollIntoView({ behavior: scrollBehavior(), block: 'nearest' });
+      }
+      draft.querySelector('.answer-text').append(text);
+    };
+    const finish = (turn) => {
+      if (myGeneration !== generation) return;
+      if (draft) { replaceDraft(draft, turn); } else { addTurn(turn); }
+    };
     let waiting = null;
     try {
       for (;;) {
         try {
-          const data = await requestJson('/api/ask', { question, history });
-          if (myGeneration === generation) addTurn({ kind: 'answer', question, data, feedback: {} });
+          const data = await requestStream('/api/ask/stream', { question, history }, onDelta);
+          finish({ kind: 'answer', question, data, feedback: {} });
           break;
         } catch (err) {
           // The service is still reading the documents or loading them: a state to show
@@ -189,12 +269,20 @@
         }
       }
     } catch (err) {
-      if (myGeneration === generation) addTurn({ kind: 'error', question, message: err.message });
+      finish({ kind: 'error', question, message: err.message });
     } finally {
       if (waiting) waiting.node.remove();
       if (myGeneration === generation) setBusy(false);
     }
     return true;
+  }
+
+  function replaceDraft(draft, turn) {
+    turns.push(turn);
+    saveTurns();
+    const node = renderTurn(turn);
+    draft.replaceWith(node);
+    updateIntro();
   }
 
   // ---------- first start: waiting for the documents ----------
@@ -330,6 +418,7 @@
       showResolved ? el('p', { class: 'resolved' }, `Tolket som: «${resolved}»`) : null,
       renderAnswerText(String(data.answer || ''), citations, article),
       data.mode === 'generative' ? el('p', { class: 'mode-note' }, 'Svaret er formulert av en språkmodell ut fra kildene under.') : null,
+      data.grounding && data.grounding.note ? el('p', { class: 'mode-note grounding-note' }, String(data.grounding.note)) : null,
       citations.length ? renderSourceList(citations, found, article) : null,
       renderAnswerActions(turn, citations, found));
     return article;
