@@ -7,7 +7,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install ingest serve check lint eval eval-gate norquad figures browser-deps bench clean train-reader
+.PHONY: run test install ingest serve check lint eval eval-lexical eval-gate norquad norquad-lexical figures browser-deps bench clean train-reader
 
 $(STAMP): requirements.lock requirements-torch.txt pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "Fant ikke $(PY). Installer Python 3.11."; exit 1; }
@@ -44,11 +44,17 @@ check: install
 eval: ingest
 	$(BIN)/lhl eval --out reports/known-facts
 
+eval-lexical: ingest
+	$(BIN)/lhl eval --reader off --out reports/known-facts-lexical
+
 eval-gate: ingest
 	$(BIN)/python scripts/eval_gate.py
 
 norquad: install
 	$(BIN)/lhl eval --norquad ../shared/benchmarks/norquad --split test --out reports/norquad-test
+
+norquad-lexical: install
+	$(BIN)/lhl eval --reader off --norquad ../shared/benchmarks/norquad --split test --out reports/norquad-test-lexical
 
 # The reader model (models/reader/): trained on NorQuAD's training split, seeded. ~30 min on
 # 2 cores with bf16 kernels (AVX512-BF16), ~2 h without. Never part of `make test`.

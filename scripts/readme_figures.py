@@ -5,8 +5,9 @@ by hand. The table goes between the markers
     <!-- eval-figures:start -->
     <!-- eval-figures:end -->
 
-    make eval                                                        # reports/known-facts
-    .venv/bin/lhl eval --norquad DIR --split test                    # reports/norquad-test
+    make eval                                      # reports/known-facts (with the reader)
+    make eval-lexical                              # reports/known-facts-lexical (LHL_READER=off)
+    make norquad norquad-lexical                   # reports/norquad-test(-lexical)
     .venv/bin/python scripts/readme_figures.py [--check]
 
 --check changes nothing and exits 1 when the README's table differs from the reports.
@@ -62,7 +63,7 @@ def figures_table(columns: list[tuple[str, dict[str, Any]]]) -> str:
     for name, report in columns:
         meta = report.get("meta") or {}
         when = str(meta.get("created") or "")[:10] or "ukjent dato"
-        how = ", ".join(str(meta[k]) for k in ("target", "embeddings") if meta.get(k))
+        how = ", ".join(str(meta[k]) for k in ("target", "embeddings", "answerer") if meta.get(k))
         notes.append(f"{name}: kjørt {when}" + (f" ({how})" if how else ""))
     lines += [
         "",
@@ -97,14 +98,26 @@ def load_columns(sources: list[tuple[str, Path]]) -> list[tuple[str, dict[str, A
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Skriver tabellen med siste tall inn i README.md.")
-    p.add_argument("--known-facts", type=Path, default=ROOT / "reports/known-facts/report.json")
-    p.add_argument("--norquad", type=Path, default=ROOT / "reports/norquad-test/report.json")
+    reports = ROOT / "reports"
+    p.add_argument("--known-facts", type=Path, default=reports / "known-facts/report.json")
+    p.add_argument(
+        "--known-facts-lexical", type=Path, default=reports / "known-facts-lexical/report.json"
+    )
+    p.add_argument("--norquad", type=Path, default=reports / "norquad-test/report.json")
+    p.add_argument(
+        "--norquad-lexical", type=Path, default=reports / "norquad-test-lexical/report.json"
+    )
     p.add_argument("--readme", type=Path, default=ROOT / "README.md")
     p.add_argument("--check", action="store_true", help="bare sjekk at README er oppdatert")
     args = p.parse_args(argv)
     try:
         columns = load_columns(
-            [("Kjente fakta", args.known_facts), ("NorQuAD (test)", args.norquad)]
+            [
+                ("Kjente fakta, leser", args.known_facts),
+                ("Kjente fakta, uten leser", args.known_facts_lexical),
+                ("NorQuAD (test), leser", args.norquad),
+                ("NorQuAD (test), uten leser", args.norquad_lexical),
+            ]
         )
         old = args.readme.read_text(encoding="utf-8")
         new = replace_between_markers(old, figures_table(columns))

@@ -90,11 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--known-facts", action="store_true")
     p.add_argument("--heldout", type=Path)
     p.add_argument("--out", type=Path, default=Path(".lhl/tune-reader.json"))
+    p.add_argument(
+        "--skip-style",
+        default="hverdag",
+        help="leave out known facts of this style (the everyday questions stay unseen)",
+    )
     args = p.parse_args(argv)
     settings = get_settings()
     sets: list[tuple[str, Any, list[Any]]] = []
     if args.known_facts:
-        sets.append(("known-facts", settings, load_questions(ROOT / "eval" / "known_facts.jsonl")))
+        kf = load_questions(ROOT / "eval" / "known_facts.jsonl")
+        kf = [q for q in kf if q.tags.get("style") != args.skip_style]
+        sets.append(("known-facts", settings, kf))
     if args.heldout:
         held = [q.to_eval() for q in load_split(args.heldout, "validation")]
         sets.append(("heldout", build_index(settings, args.heldout), held))
