@@ -344,7 +344,7 @@ def unit_probabilities(margins: Sequence[float]) -> list[float]:
     return [e / total for e in exps]
 
 
-READER_FEATURE = "prob"
+READER_FEATURE = "margin"  # measured against "prob" (scripts/tune_reader.py)
 READER_FLOOR, READER_CEILING = -8.0, 8.0
 
 

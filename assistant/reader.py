@@ -104,12 +104,20 @@ def build_model(e5_path: str | None = None) -> Any:
         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
             h = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # B,T,H
             null = self.null_head(h[:, 0]).squeeze(-1)  # B
-            units = torch.arange(max(n_units, 1), device=ids.device)
-            member = (unit_of.unsqueeze(1) == units.view(1, -1, 1)).to(h.dtype)  # B,U,T
-            count = member.sum(-1, keepdim=True)  # B,U,1
-            mean = member @ h / count.clamp(min=1.0)
-            masked = h.unsqueeze(1).masked_fill(member.unsqueeze(-1) == 0, -1e4)
-            peak = masked.max(dim=2).values  # B,U,H
+            u = max(n_units, 1)
+            # Pool each unit's tokens (mean and max) with scatter ops: O(B·T·H), not B·U·T·H.
+            # Tokens of no unit go to an extra slot that is dropped.
+            slot = torch.where(unit_of >= 0, unit_of, torch.full_like(unit_of, u))
+            index = slot.unsqueeze(-1).expand(-1, -1, h.size(-1))
+            shape = (h.size(0), u + 1, h.size(-1))
+            total = torch.zeros(shape, dtype=h.dtype).scatter_add(1, index, h)
+            ones = torch.ones_like(slot, dtype=h.dtype)
+            count = torch.zeros(shape[:2], dtype=h.dtype).scatter_add(1, slot, ones)
+            count = count[:, :u].unsqueeze(-1)  # B,U,1
+            mean = total[:, :u] / count.clamp(min=1.0)
+            peak = torch.full(shape, -1e4, dtype=h.dtype).scatter_reduce(
+                1, index, h, reduce="amax", include_self=True
+            )[:, :u]
             peak = torch.where(count > 0, peak, torch.zeros_like(peak))
             unit = self.unit_head(torch.cat([mean, peak], dim=-1)).squeeze(-1)  # B,U
             unit = unit.masked_fill(count.squeeze(-1) == 0, -1e4)
@@ -183,6 +191,7 @@ class Reader:
         self._tokenizer: Any = None
         self._lock = threading.Lock()
         self.card: dict[str, Any] = {}
+        self.bf16 = False
 
     @property
     def available(self) -> bool:
@@ -211,6 +220,9 @@ class Reader:
                 model = torch.ao.quantization.quantize_dynamic(
                     model, {torch.nn.Linear}, dtype=torch.qint8
                 )
+            # bf16 matmuls where the CPU has them (AVX512-BF16, AMX): ~3x faster than fp32
+            # here, margins within ~0.1; int8 dynamic quantisation moved them by 2-5.
+            self.bf16 = bool(self.card.get("bf16_inference", True)) and bf16_supported()
             self._tokenizer = load_tokenizer()
             self._model = model
             log.info("reader loaded in %.1f s", time.perf_counter() - started)
@@ -229,8 +241,12 @@ class Reader:
         if not encoded:
             return []
         ids, mask, unit_of, n_units = collate([w for w, _, _ in encoded])
-        with torch.inference_mode():
+        with (
+            torch.inference_mode(),
+            torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
+        ):
             null, unit, start, end = self._model(ids, mask, unit_of, n_units)
+        null, unit, start, end = null.float(), unit.float(), start.float(), end.float()
         out = []
         for i, (w, text, spans) in enumerate(encoded):
             margins = [float(unit[i, u] - null[i]) for u in range(w.n_units)]
@@ -238,6 +254,18 @@ class Reader:
                 Reading(float(null[i]), margins, *_best_span(w, start[i], end[i]), text, spans)
             )
         return out
+
+
+def bf16_supported() -> bool:
+    """Whether this CPU runs bf16 matmuls natively (oneDNN)."""
+    import torch
+
+    try:
+        return bool(torch.backends.mkldnn.is_available()) and bool(
+            torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        )
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def _best_span(w: Window, start: Any, end: Any) -> tuple[tuple[int, int] | None, float]:

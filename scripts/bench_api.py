@@ -50,7 +50,7 @@ def start_server(index: Path | None, log_path: Path) -> tuple[subprocess.Popen[b
     env = dict(
         os.environ, ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1", LHL_RATE_LIMIT_PER_MINUTE="0"
     )  # the bench is a flood by design
-    cmd = [sys.executable, "-m", "lhl.cli", "serve", "--host", "127.0.0.1", "--port", "0"]
+    cmd = [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", "0"]
     if index:
         cmd += ["--index", str(index)]
     log = log_path.open("wb")

@@ -95,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         default="hverdag",
         help="leave out known facts of this style (the everyday questions stay unseen)",
     )
+    p.add_argument("--read-k", type=int, help="passages the reader reads (service.READ_K)")
     args = p.parse_args(argv)
+    if args.read_k:
+        from assistant import service
+
+        service.READ_K = args.read_k
     settings = get_settings()
     sets: list[tuple[str, Any, list[Any]]] = []
     if args.known_facts:
@@ -110,10 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         *(
             {"reader": True, "penalty": pen, "weight": w, "null": nm, "feature": f}
             for (f, w), pen, nm in itertools.product(
-                [("margin", 0.05), ("margin", 0.1), ("margin", 0.25)]
-                + [("prob", w) for w in (0.25, 0.5, 1.0, 2.0, 4.0)],
-                [None, 1.0, 0.5],
-                [-4.0, -2.0, -1.0, 0.0, 1.0],
+                [("margin", w) for w in (0.05, 0.1)],
+                [None, 2.0, 4.0],
+                [-3.0, -2.5, -2.0],
             )
         ),
     ]

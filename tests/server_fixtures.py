@@ -125,7 +125,7 @@ def run_server(
     log_path = workdir / f"server-{time.monotonic_ns()}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lhl.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
+            [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", "0"],
             cwd=workdir,
             env=settings_env(settings, {"PYTHONPATH": str(ROOT), **(env or {})}),
             stdout=log,

@@ -512,7 +512,7 @@ def test_serve_reports_a_busy_port_in_norwegian(live_server: LiveServer) -> None
 
     port = live_server.url.rsplit(":", 1)[1]
     done = subprocess.run(
-        [sys.executable, "-m", "lhl.cli", "serve", "--port", port],
+        [sys.executable, "-m", "cli.main", "serve", "--port", port],
         capture_output=True,
         text=True,
         timeout=60,
@@ -562,7 +562,7 @@ def test_feedback_export_command_writes_the_question_file(tmp_path: Path) -> Non
         [
             sys.executable,
             "-m",
-            "lhl.cli",
+            "cli.main",
             "feedback",
             "export",
             "--db",
@@ -584,7 +584,7 @@ def test_feedback_export_command_writes_the_question_file(tmp_path: Path) -> Non
         [
             sys.executable,
             "-m",
-            "lhl.cli",
+            "cli.main",
             "feedback",
             "export",
             "--db",

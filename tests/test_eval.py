@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cli.main import build_parser, main
 from eval.cli import run_eval_command
 from eval.questions import (
     KNOWN_FACTS,
@@ -18,7 +19,6 @@ from eval.questions import (
 )
 from eval.remote import HttpTarget, ServiceUnavailable
 from eval.runner import AnswerError, run, score, summarize
-from lhl.cli import build_parser, main
 from lhl.records import Turn
 from lhl.settings import Settings
 from tests.conftest import CORPUS, make_settings

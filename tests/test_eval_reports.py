@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from eval.gate import THRESHOLDS, load_thresholds, shortfalls
 from eval.questions import EvalQuestion
 from eval.report import build_report, write_reports
 from eval.runner import score
-from lhl.cli import main
 from lhl.records import Turn
 from lhl.settings import Settings
 from tests.conftest import ROOT

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from eval.gate import run_known_facts
-from lhl.cli import main
 from lhl.settings import Settings
 from tests.server_fixtures import LiveServer
 

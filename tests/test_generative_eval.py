@@ -9,8 +9,8 @@ from pathlib import Path
 
 from standin_llm import ChatRequest, StandinLLM
 
+from cli.main import build_parser
 from eval.cli import run_eval_command
-from lhl.cli import build_parser
 from lhl.settings import Settings
 
 KNOWN_FACTS = Path(__file__).resolve().parent.parent / "eval" / "known_facts.jsonl"

@@ -189,7 +189,7 @@ def test_lhl_ask_never_prints_an_invented_figure(
         {"PYTHONPATH": str(ROOT), "LHL_LLM_BASE_URL": llm.base_url, "LHL_LLM_MODEL": llm.model},
     )
     result = subprocess.run(
-        [sys.executable, "-m", "lhl.cli", "ask", PRIZE, "--json"],
+        [sys.executable, "-m", "cli.main", "ask", PRIZE, "--json"],
         env=env,
         capture_output=True,
         text=True,

