@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     teams_tokens_file: Path | None = None
     teams_deadline_s: float = 3.0
     teams_max_body_bytes: int = 64 * 1024
+    # A signed message whose `timestamp` is further than this from now (either way) is
+    # refused as a replay; 0 turns the check off. Teams sends within seconds.
+    teams_max_age_s: float = 300.0
     public_url: str = "http://127.0.0.1:8000"
 
     max_question_chars: int = 2000
