@@ -64,6 +64,9 @@ class Settings(BaseSettings):
 
     max_question_chars: int = 2000
     feedback_db: Path | None = None
+    # Ratings older than this are deleted (at start-up and hourly); 0 keeps them until
+    # `lhl feedback purge`.
+    feedback_retention_days: int = 180
     # Requests per minute per client to /api/* (Teams excluded), as a token bucket that also
     # allows a burst of that size; 0 turns the limit off.
     rate_limit_per_minute: int = 600
