@@ -75,7 +75,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        feedback = FeedbackStore(settings.feedback_path)
+        feedback = FeedbackStore(settings.feedback_path, settings.feedback_retention_days)
         feedback.init()
         startup = Startup(
             settings,

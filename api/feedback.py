@@ -2,6 +2,12 @@
 
 Evaluators turn bad answers into eval cases: `export_lines()` writes each rating as a line in
 the question-file format of docs/contract.md (`lhl feedback export`, GET /api/feedback/export).
+
+Privacy: a row holds the rating, the question and answer, the optional comment and the cited
+passages; nothing about who sent it (no IP address, no user or session id). Rows older than
+the retention (LHL_FEEDBACK_RETENTION_DAYS) are deleted at start-up and at most hourly while
+serving; `lhl feedback purge` deletes on demand. Deleted rows are overwritten on disk
+(`secure_delete`), not just unlinked.
 """
 
 from __future__ import annotations
@@ -10,10 +16,11 @@ import argparse
 import json
 import sqlite3
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -68,12 +75,17 @@ class Feedback(NewFeedback):
 class FeedbackStore:
     """One SQLite file; a connection per call, so it is safe from any thread."""
 
-    def __init__(self, path: Path) -> None:
+    PURGE_EVERY_S = 3600.0
+
+    def __init__(self, path: Path, retention_days: int = 0) -> None:
         self.path = path
+        self.retention_days = retention_days  # 0: kept until purged by hand
+        self._purged_at = 0.0
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         with closing(sqlite3.connect(self.path, timeout=5.0)) as conn:
+            conn.execute("PRAGMA secure_delete=ON")  # a purged comment leaves no trace
             with conn:  # one transaction: commit, or roll back on error
                 yield conn
 
@@ -82,8 +94,35 @@ class FeedbackStore:
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(_SCHEMA)
+        self._apply_retention()
+
+    def purge(self, older_than_days: float, now: datetime | None = None) -> int:
+        """Delete ratings older than this many days (0: all of them); the number deleted."""
+        if not self.path.exists():
+            return 0
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=older_than_days)
+        with self._connect() as conn:
+            if older_than_days <= 0:
+                cur = conn.execute("DELETE FROM feedback")
+            else:
+                cur = conn.execute(
+                    "DELETE FROM feedback WHERE created_at < ?",
+                    (cutoff.isoformat(timespec="seconds"),),
+                )
+            deleted = cur.rowcount
+        if deleted:
+            with closing(sqlite3.connect(self.path, timeout=5.0)) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old pages out of the WAL too
+        return deleted
+
+    def _apply_retention(self) -> None:
+        if self.retention_days > 0:
+            self._purged_at = time.monotonic()
+            self.purge(self.retention_days)
 
     def add(self, item: NewFeedback) -> int:
+        if self.retention_days > 0 and time.monotonic() - self._purged_at > self.PURGE_EVERY_S:
+            self._apply_retention()
         citations = json.dumps([_cited_json(c) for c in item.citations], ensure_ascii=False)
         with self._connect() as conn:
             cur = conn.execute(
@@ -200,9 +239,22 @@ def export_lines(store: FeedbackStore, rating: Rating | None = None) -> Iterator
         yield json.dumps(eval_case(item), ensure_ascii=False) + "\n"
 
 
-# -- `lhl feedback export` -----------------------------------------------------------------
+# -- `lhl feedback export` and `lhl feedback purge` ------------------------------------------
 def add_feedback_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="feedback_command", required=True)
+    purge = sub.add_parser(
+        "purge", help="slett tilbakemeldinger eldre enn et antall dager (0: alle)"
+    )
+    purge.add_argument(
+        "--older-than-days",
+        type=float,
+        help="slett det som er eldre enn dette (standard: LHL_FEEDBACK_RETENTION_DAYS)",
+    )
+    purge.add_argument(
+        "--db", help="SQLite-filen (standard: LHL_FEEDBACK_DB, ellers ved siden av indeksen)"
+    )
+    purge.add_argument("--index", help="indeksmappen (standard: .lhl/index)")
+    purge.set_defaults(func=cmd_feedback_purge)
     p = sub.add_parser(
         "export", help="skriv tilbakemeldingene som spørsmålsfil (JSON Lines) for lhl eval"
     )
@@ -220,13 +272,38 @@ def add_feedback_arguments(parser: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_feedback_export)
 
 
-def cmd_feedback_export(args: argparse.Namespace) -> int:
+def _feedback_file(args: argparse.Namespace) -> tuple[Path, int]:
+    """The SQLite file the command works on, and the configured retention in days."""
     from lhl.settings import get_settings
 
     settings = get_settings()
     if args.index:
         settings = settings.model_copy(update={"index_dir": Path(args.index)})
     path = Path(args.db) if args.db else settings.feedback_path
+    return path, settings.feedback_retention_days
+
+
+def cmd_feedback_purge(args: argparse.Namespace) -> int:
+    path, retention = _feedback_file(args)
+    days = args.older_than_days if args.older_than_days is not None else retention
+    if days is None or days < 0 or (args.older_than_days is None and retention <= 0):
+        print(
+            "Ingen lagringstid er satt (LHL_FEEDBACK_RETENTION_DAYS=0): oppgi "
+            "--older-than-days N (0 sletter alt).",
+            file=sys.stderr,
+        )
+        return 2
+    if not path.exists():
+        print(f"Fant ingen tilbakemeldinger i «{path}».", file=sys.stderr)
+        return 0
+    deleted = FeedbackStore(path).purge(days)
+    left = len(FeedbackStore(path).list())
+    print(f"Slettet {deleted} tilbakemeldinger eldre enn {days:g} dager; {left} er igjen.")
+    return 0
+
+
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    path, _ = _feedback_file(args)
     if not path.exists():
         print(f"Fant ingen tilbakemeldinger i «{path}».", file=sys.stderr)
         return 1

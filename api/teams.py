@@ -5,8 +5,10 @@ Teams' rules (Microsoft's "Create an Outgoing Webhook"): the request carries
 security token (base64-decoded); each team has its own token; Teams waits five seconds.
 
 Steps, in order: cap the body (413) → pick the team's key → verify the signature in
-constant time (401, the same body whatever was wrong) → parse → strip the mention markup
-→ answer under a deadline → Adaptive Card. Tokens are never logged.
+constant time (401, the same body whatever was wrong) → parse → refuse a message whose
+`timestamp` is outside the replay window (401: a captured signed request sent again) → strip
+the mention markup → answer under a deadline → Adaptive Card. Tokens are never logged, and
+the question text only at debug level.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import anyio
 from fastapi import APIRouter, Request
@@ -234,17 +237,42 @@ async def _read_capped(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _message_text(body: bytes) -> str:
+def _parse_message(body: bytes) -> dict[str, object]:
     try:
         message = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BadMessage(detail="body is not JSON") from None
     if not isinstance(message, dict):
         raise BadMessage(detail="body is not a JSON object")
+    return message
+
+
+def _message_text(message: dict[str, object]) -> str:
     text = message.get("text") or ""
     if not isinstance(text, str):
         raise BadMessage(detail="text is not a string")
     return text
+
+
+def replay_problem(message: dict[str, object], max_age_s: float, now: float) -> str | None:
+    """Why a signed message is refused as a replay, or None. The signature covers the body,
+    so its `timestamp` (ISO 8601, UTC, as Teams sends it) cannot be changed by whoever
+    captured it; one further than `max_age_s` from now, or none at all, is refused."""
+    if max_age_s <= 0:
+        return None
+    stamp = message.get("timestamp")
+    if not isinstance(stamp, str):
+        return "no timestamp"
+    try:
+        sent = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return "unreadable timestamp"
+    if sent.tzinfo is None:
+        sent = sent.replace(tzinfo=UTC)
+    age = now - sent.timestamp()
+    if abs(age) > max_age_s:
+        return f"timestamp {age:.0f} s from now, outside the {max_age_s:.0f} s window"
+    return None
 
 
 def _answer_slots(request: Request, assistant: Assistant) -> anyio.CapacityLimiter:
@@ -283,7 +311,11 @@ async def teams_webhook(
         log.warning("Teams request from %s (team=%r) rejected: %s", client, team, problem)
         raise Unauthorized()
 
-    question = question_from(_message_text(body))
+    message = _parse_message(body)
+    if stale := replay_problem(message, settings.teams_max_age_s, time.time()):
+        log.warning("Teams request (team=%r) refused as a replay: %s", team, stale)
+        raise Unauthorized()
+    question = question_from(_message_text(message))
     links = cards.Links(settings.public_url)
     if _is_help(question.text):
         return JSONResponse(cards.usage_message(links, question.bot_name))

@@ -208,7 +208,9 @@ class Assistant:
             reader=readings is not None,
         )
         if reason or best is None:
-            log.info("refusing %r: %s", resolved, reason)
+            # The question is a person's words: only at debug level.
+            log.info("refusing: %s", reason)
+            log.debug("refused question %r", resolved)
             related = [
                 Citation.from_passage(i, p) for i, p in enumerate(passages[:CITED_RELATED], 1)
             ]

@@ -192,7 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from api.feedback import add_feedback_arguments
 
-    p = sub.add_parser("feedback", help="tilbakemeldinger fra nettchatten (eksport til lhl eval)")
+    p = sub.add_parser(
+        "feedback", help="tilbakemeldinger fra nettchatten (eksport til lhl eval, sletting)"
+    )
     add_feedback_arguments(p)
 
     from eval.cli import add_eval_arguments

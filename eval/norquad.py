@@ -16,6 +16,7 @@ import json
 import logging
 import shutil
 import tempfile
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -96,26 +97,41 @@ def load_split(data_dir: Path, split: str) -> list[NorquadQuestion]:
 
 
 # -- the temporary index ---------------------------------------------------------------------
-def passage_file_text(passage: NorquadPassage) -> str:
+# How the passages are written as files: "paragraphs" with blank lines between the lines of
+# a context (the runner's form), "raw" as the context is (one newline between paragraphs, as
+# people write plain text), "wrapped" as raw, hard-wrapped at 76 characters.
+TEXT_FORMS = ("paragraphs", "raw", "wrapped")
+WRAP_AT = 76
+
+
+def passage_file_text(passage: NorquadPassage, form: str = "paragraphs") -> str:
     """Each line of a NorQuAD context (headline, paragraphs, sub-headings) is its own block,
     so the corpus reader keeps the article's structure instead of running it together."""
+    if form == "raw":
+        return passage.text + "\n"
+    if form == "wrapped":
+        return "\n".join(textwrap.fill(line, WRAP_AT) for line in passage.text.split("\n")) + "\n"
     return "\n\n".join(line.strip() for line in passage.text.split("\n") if line.strip()) + "\n"
 
 
-def cache_key(data_dir: Path, embedder_name: str) -> str:
+def cache_key(data_dir: Path, embedder_name: str, form: str = "paragraphs") -> str:
     from ingest.chunker import CHUNKER_VERSION
 
     h = hashlib.sha256()
     h.update((data_dir / "passages.jsonl").read_bytes())
     h.update(f"\x1f{embedder_name}\x1f{CHUNKER_VERSION}\x1f{CORPUS_FORMAT}".encode())
+    if form != "paragraphs":  # the runner's own form keeps its old key
+        h.update(f"\x1f{form}".encode())
     return h.hexdigest()[:16]
 
 
-def write_corpus(passages: Sequence[NorquadPassage], corpus_dir: Path) -> None:
+def write_corpus(
+    passages: Sequence[NorquadPassage], corpus_dir: Path, form: str = "paragraphs"
+) -> None:
     corpus_dir.mkdir(parents=True, exist_ok=True)
     manifest = []
     for p in passages:
-        (corpus_dir / f"{p.id}.txt").write_text(passage_file_text(p), encoding="utf-8")
+        (corpus_dir / f"{p.id}.txt").write_text(passage_file_text(p, form), encoding="utf-8")
         manifest.append({"file": f"{p.id}.txt", "doc_id": p.id, "title": p.title})
     (corpus_dir / "manifest.json").write_text(
         json.dumps({"documents": manifest}, ensure_ascii=False, indent=1), encoding="utf-8"
@@ -132,21 +148,23 @@ def norquad_settings(settings: Settings, index_dir: Path) -> Settings:
     )
 
 
-def build_index(settings: Settings, data_dir: Path, cache_root: Path | None = None) -> Settings:
+def build_index(
+    settings: Settings, data_dir: Path, cache_root: Path | None = None, form: str = "paragraphs"
+) -> Settings:
     """Settings pointing at a built NorQuAD index, from the cache when one is there."""
     from ingest.pipeline import run_ingest
     from lhl.embeddings import make_embedder
 
     embedder = make_embedder(settings.embeddings, threads=INGEST_THREADS)
     cache_root = cache_root or settings.index_dir.parent / "cache"
-    target = cache_root / f"norquad-{cache_key(data_dir, embedder.name)}"
+    target = cache_root / f"norquad-{cache_key(data_dir, embedder.name, form)}"
     if (target / "index" / "state.json").exists():
         return norquad_settings(settings, target / "index")
     cache_root.mkdir(parents=True, exist_ok=True)
     previous = _latest_cache(cache_root, embedder.name)
     building = Path(tempfile.mkdtemp(prefix=".norquad-build-", dir=cache_root))
     try:
-        write_corpus(load_passages(data_dir), building / "corpus")
+        write_corpus(load_passages(data_dir), building / "corpus", form)
         if previous is not None:
             # Vectors are stored by chunk content, so a new chunker version re-embeds only
             # the chunks whose text changed.
@@ -248,6 +266,7 @@ def run_norquad(
     limit: int | None = None,
     mode: Any = None,
     on_result: Callable[[Any], None] | None = None,
+    form: str = "paragraphs",
 ) -> dict[str, Any]:
     """Answer one NorQuAD split over its own temporary index; the report dict of
     eval/report.build_report with retrieval figures added to the summary."""
@@ -256,14 +275,14 @@ def run_norquad(
     questions = load_split(data_dir, split)
     if limit is not None:
         questions = questions[:limit]
-    nq_settings = build_index(settings, data_dir)
+    nq_settings = build_index(settings, data_dir, form=form)
     assistant = Assistant(nq_settings)
     assistant.load()
     results = run(InProcessTarget(assistant, mode), [q.to_eval() for q in questions], on_result)
     report = build_report(
         results,
         {
-            "benchmark": f"NorQuAD {split}",
+            "benchmark": f"NorQuAD {split}" + ("" if form == "paragraphs" else f" ({form})"),
             "created": datetime.now().astimezone().isoformat(timespec="seconds"),
             "data": str(data_dir),
             "target": "i prosess",

@@ -28,7 +28,7 @@ from lhl.records import SECTION_SEP, Block, Chunk, DocumentInfo
 
 # Bump on every change to what chunks come out of the same files: the next ingest then
 # re-chunks every document (vectors of unchanged chunk text are still reused).
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 TARGET_CHARS = 700
 MAX_CHARS = 1100
 MIN_WORDS = 3

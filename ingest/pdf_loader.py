@@ -50,7 +50,11 @@ def read_pdf(path: Path) -> list[Block]:
         raws.extend(parse_text(layout.to_text(lines), page=number))
     blocks = to_blocks(clean_document(raws))
     if not blocks:
-        raise UnreadableFile("ingen tekst i PDF-en (skannet bilde?)")
+        # A scanned document: its pages are pictures. Reported, never indexed as empty.
+        raise UnreadableFile(
+            "ingen tekst i PDF-en; den ser ut til å være skannet og trenger "
+            "tekstgjenkjenning (OCR) før den kan indekseres"
+        )
     return blocks
 
 

@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ingest.chunker import CHUNKER_VERSION, chunk_document
@@ -99,6 +99,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # source → reason (kept as it was)
     skipped: dict[str, str] = field(default_factory=dict)  # source → reason (nothing to index)
+    duplicates: dict[str, str] = field(default_factory=dict)  # source → the copy indexed
     warnings: list[str] = field(default_factory=list)
     chunks: int = 0
     embedded: int = 0
@@ -116,6 +117,8 @@ class IngestReport:
             lines.append(f"Kunne ikke lese {source}: {reason}")
         for source, reason in self.skipped.items():
             lines.append(f"Hoppet over {source}: {reason}")
+        for source, original in self.duplicates.items():
+            lines.append(f"Samme innhold som {original}, lest inn én gang: {source}")
         lines.extend(self.warnings)
         return "\n".join(lines)
 
@@ -253,10 +256,18 @@ def _build_state(
     )
     # Unchanged files keep their chunks; a new chunker version re-chunks everything.
     reusable = old is not None and old.chunker == CHUNKER_VERSION
+    by_digest: dict[str, str] = {}  # content hash → the source indexed with it
     for done, doc in enumerate(planned):
         if on_progress:
             on_progress(IngestProgress("reading", done, len(planned), 0, len(planned)))
         digest = sha256_file(doc.path)
+        if digest in by_digest:
+            # The same document under another name: indexed once (no duplicate passages in
+            # answers), both names kept in the state.
+            original = by_digest[digest]
+            new.documents[original].aliases.append(doc.source)
+            report.duplicates[doc.source] = original
+            continue
         previous = old.documents.get(doc.source) if old else None
         if reusable and previous and previous.sha256 == digest:
             info = document_info(
@@ -264,6 +275,7 @@ def _build_state(
             )
             if info == previous.info:
                 _keep(new, previous, old_chunks)
+                by_digest[digest] = doc.source
                 report.unchanged.append(doc.source)
                 continue
         try:
@@ -284,11 +296,13 @@ def _build_state(
                 report.removed.append(doc.source)
             continue
         new.documents[doc.source] = DocumentState(info, digest, [c.id for c in chunks], heading)
+        by_digest[digest] = doc.source
         new.chunks.extend(chunks)
         new.chunk_terms.extend(chunk_terms(c) for c in chunks)
         (report.updated if previous else report.added).append(doc.source)
     if old:
-        gone = set(old.documents) - set(new.documents) - set(report.failed) - set(report.removed)
+        kept = {*new.documents, *report.failed, *report.removed, *report.duplicates}
+        gone = set(old.documents) - kept
         report.removed = sorted([*report.removed, *gone])
     return new
 
@@ -296,7 +310,7 @@ def _build_state(
 def _keep(
     new: IndexState, previous: DocumentState, old_chunks: dict[str, tuple[Chunk, list[str]]]
 ) -> None:
-    new.documents[previous.info.source] = previous
+    new.documents[previous.info.source] = replace(previous, aliases=[])  # found again below
     for cid in previous.chunk_ids:
         chunk, terms = old_chunks[cid]
         new.chunks.append(chunk)

@@ -1,6 +1,9 @@
 """Pass 1 of the text reader: lines → raw blocks.
 
-Blank-line separated groups of lines become tables (tab-separated, a header row first),
+Lines are first grouped into paragraphs: a blank line ends one, and so does a single line
+break where the text does not run on (see `ends_paragraph`), so plain text written with one
+newline between paragraphs, or hard-wrapped at a fixed width, reads like the blank-line form.
+Groups of lines become tables (tab-separated, a header row first),
 list items (with their indent level), Markdown headings and paragraphs; a group of one line
 is a heading *candidate* that pass 2 (`ingest.structure`) decides on with the whole document
 in view. Also the small text helpers both passes share.
@@ -74,6 +77,7 @@ class Line:
     text: str
     indent: int
     hard_break: bool  # Markdown "two spaces at the end": the next line continues this one
+    wrapped: bool = False  # broken by a wrapper at the margin: the next line continues it
 
 
 def _split_lines(text: str) -> list[Line | None]:
@@ -97,14 +101,86 @@ def _split_lines(text: str) -> list[Line | None]:
     return out
 
 
+# Hard wraps: a file is taken as wrapped at width W when most of its longer lines sit just
+# under W and run on without sentence punctuation; nobody hard-wraps prose wider than this.
+MAX_WRAP_WIDTH = 160
+WRAP_SAMPLE = 5000  # lines looked at to find the width; the start of a file is enough
+CLOSERS = "»\"'”’)]"
+RUN_ON_END = (",", ";", "–", "-", "(")
+
+Break = Literal["paragraph", "runs_on", "wrap"]
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip().rstrip(CLOSERS).endswith((*SENTENCE_END, ":"))
+
+
+def wrap_width(lines: list[Line | None]) -> int | None:
+    """The width a hard-wrapped text was wrapped at, or None when its lines are unwrapped
+    paragraphs (a newline there always means something). Unwrapped paragraphs end in a full
+    stop; wrapped lines mostly stop mid-sentence."""
+    texts = [ln.text for ln in lines[:WRAP_SAMPLE] if ln is not None and len(ln.text) >= 20]
+    if len(texts) < 4:
+        return None
+    lengths = sorted(len(t) for t in texts)
+    width = lengths[int(0.95 * (len(lengths) - 1))]
+    long = [t for t in texts if len(t) >= 0.7 * width]
+    if width > MAX_WRAP_WIDTH or len(long) < max(3, 0.5 * len(texts)):
+        return None
+    running_on = sum(not _ends_sentence(t) for t in long)
+    return width if running_on >= 0.6 * len(long) else None
+
+
+def line_break(prev: Line, line: Line, width: int | None, in_list: bool = False) -> Break:
+    """What a single line break between `prev` and `line` is.
+
+    "wrap": a wrapped line (the next line's first word would not have fitted under the
+    file's wrap width, or `prev` is long and stops mid-sentence); the sentence goes on.
+    "runs_on": the next line continues the sentence (starts lower-case, or `prev` ends with a
+    comma or a hyphen), or the reader's own rules decide (list items, table rows, Markdown
+    hard breaks). "paragraph": a short line, or one that ends a sentence (. ! ? :) before a
+    new one starts.
+
+    A full line that ends a sentence counts as a wrap, not a paragraph end: a greedy wrapper
+    would have put the next word on it if it fitted, and a paragraph ends exactly at the
+    margin far less often than a sentence does."""
+    text, nxt = prev.text.rstrip(), line.text.lstrip()
+    if prev.hard_break or "\t" in text or "\t" in nxt or not nxt:
+        return "runs_on"
+    if BULLET.match(nxt) and not DATE_LEAD.match(nxt):
+        # Items of one list stay one group (the reader splits them); a list, or a line set
+        # with a dash, after a paragraph starts a new group, as after a blank line.
+        return "runs_on" if in_list else "paragraph"
+    next_word = nxt.split(" ", 1)[0]
+    if width is not None and len(text) + 1 + len(next_word) > width:
+        return "wrap"
+    if nxt[:1].islower() or text.endswith(RUN_ON_END):
+        return "runs_on"
+    if _ends_sentence(text) or width is None:
+        return "paragraph"  # unwrapped: each line is a paragraph or a heading
+    return "wrap" if len(text) >= 0.7 * width else "paragraph"
+
+
+def _is_item_line(text: str) -> bool:
+    return bool(BULLET.match(text)) and not DATE_LEAD.match(text)
+
+
 def parse_text(text: str, page: int | None = None) -> list[RawBlock]:
     """Pass 1 over one text (a file, or one PDF page)."""
     lines = _split_lines(text)
+    width = wrap_width(lines)
     blocks: list[RawBlock] = []
     table = _Table(page)
     group: list[Line] = []
     for i, line in enumerate([*lines, None]):
         if line is not None:
+            in_list = any(_is_item_line(ln.text) for ln in group)
+            kind = line_break(group[-1], line, width, in_list) if group else "runs_on"
+            if kind == "paragraph":
+                _group_blocks(group, page, table, blocks)
+                group = []
+            elif kind == "wrap":
+                group[-1].wrapped = True
             group.append(line)
             continue
         if group:
@@ -181,7 +257,7 @@ def _group_blocks(group: list[Line], page: int | None, table: _Table, out: list[
     prev: Line | None = None
     for line in group:
         text = line.text
-        continues = prev is not None and prev.hard_break
+        continues = prev is not None and (prev.hard_break or prev.wrapped)
         if "\t" in text:
             flush()
             table.add(text, out)
@@ -267,16 +343,20 @@ def _clean_header(cell: str) -> str:
 def _join(lines: list[Line]) -> str:
     """Lines of one paragraph → one string; a word hyphenated at a line end is rejoined."""
     text = ""
+    wrapped = False
     for line in lines:
         part = line.text.strip()
         if not text:
-            text = part
+            text, wrapped = part, line.wrapped
             continue
         word = part.split(" ", 1)[0]
-        if re.search(r"\w-$", text) and part[:1].islower() and word not in SUSPENDED:
+        if wrapped and re.search(r"\w-$", text):
+            text += part  # a wrapper breaks "EM-kvalifisering" after its own hyphen
+        elif re.search(r"\w-$", text) and part[:1].islower() and word not in SUSPENDED:
             text = text[:-1] + part
         else:
             text = f"{text} {part}"
+        wrapped = line.wrapped
     return clean_inline(text)
 
 

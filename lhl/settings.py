@@ -57,10 +57,16 @@ class Settings(BaseSettings):
     teams_tokens_file: Path | None = None
     teams_deadline_s: float = 3.0
     teams_max_body_bytes: int = 64 * 1024
+    # A signed message whose `timestamp` is further than this from now (either way) is
+    # refused as a replay; 0 turns the check off. Teams sends within seconds.
+    teams_max_age_s: float = 300.0
     public_url: str = "http://127.0.0.1:8000"
 
     max_question_chars: int = 2000
     feedback_db: Path | None = None
+    # Ratings older than this are deleted (at start-up and hourly); 0 keeps them until
+    # `lhl feedback purge`.
+    feedback_retention_days: int = 180
     # Requests per minute per client to /api/* (Teams excluded), as a token bucket that also
     # allows a burst of that size; 0 turns the limit off.
     rate_limit_per_minute: int = 600

@@ -47,6 +47,9 @@ class DocumentState:
     # The title read from the file's first heading, used when the manifest gives none; kept so
     # that a manifest edit can be checked without reading the file again.
     heading_title: str | None = None
+    # Other files with the same content (same sha256): indexed once, under this document,
+    # and still known by their names.
+    aliases: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -56,6 +59,12 @@ class IndexState:
     documents: dict[str, DocumentState] = field(default_factory=dict)  # by source path
     chunks: list[Chunk] = field(default_factory=list)
     chunk_terms: list[list[str]] = field(default_factory=list)
+
+    def known_as(self, source: str) -> DocumentState | None:
+        """The document a file name stands for: its own, or the one whose copy it is."""
+        if source in self.documents:
+            return self.documents[source]
+        return next((d for d in self.documents.values() if source in d.aliases), None)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +77,7 @@ class IndexState:
                     "sha256": d.sha256,
                     "chunk_ids": d.chunk_ids,
                     "heading_title": d.heading_title,
+                    **({"aliases": d.aliases} if d.aliases else {}),
                 }
                 for src, d in self.documents.items()
             },
@@ -88,7 +98,11 @@ class IndexState:
             chunks.append(Chunk(**raw))
         docs = {
             src: DocumentState(
-                DocumentInfo(**d["info"]), d["sha256"], d["chunk_ids"], d.get("heading_title")
+                DocumentInfo(**d["info"]),
+                d["sha256"],
+                d["chunk_ids"],
+                d.get("heading_title"),
+                list(d.get("aliases", [])),
             )
             for src, d in data["documents"].items()
         }

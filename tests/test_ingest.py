@@ -594,3 +594,43 @@ def test_lhl_ingest_shows_progress_on_a_terminal_only(
         else:
             assert "Leser filer: 0 av 5" in shown and "dokumenter 5/5" in shown
             assert "avsnitt [" in shown and "per s" in shown and "s igjen" in shown
+
+
+def test_same_document_under_two_names_is_indexed_once(tmp_path: Path) -> None:
+    """Identical content (same sha256) under two names: one set of passages, both names
+    known in the state, and the copy's removal leaves the original untouched."""
+    corpus = tmp_path / "corpus"
+    (corpus / "arkiv").mkdir(parents=True)
+    text = "# Leve hele livet i Melhus\n\nMelhus kommune fikk Leve hele livet-prisen for 2022.\n"
+    (corpus / "melhus.txt").write_text(text, encoding="utf-8")
+    (corpus / "arkiv" / "melhus-kopi.txt").write_text(text, encoding="utf-8")
+    (corpus / "annet.txt").write_text("Et annet dokument om måltider.\n", encoding="utf-8")
+    settings = make_settings(tmp_path, corpus_dir=corpus)
+
+    report = run_ingest(settings, HashEmbedder(), corpus)
+    # Sorted by path, "corpus/annet.txt" < "corpus/arkiv/…" < "corpus/melhus.txt".
+    assert report.duplicates == {"corpus/melhus.txt": "corpus/arkiv/melhus-kopi.txt"}
+    assert "Samme innhold som corpus/arkiv/melhus-kopi.txt" in report.summary()
+    state = read_state(settings.index_dir)
+    assert state is not None
+    assert sorted(state.documents) == ["corpus/annet.txt", "corpus/arkiv/melhus-kopi.txt"]
+    original = state.documents["corpus/arkiv/melhus-kopi.txt"]
+    assert original.aliases == ["corpus/melhus.txt"]
+    assert state.known_as("corpus/melhus.txt") is original
+    melhus_chunks = [c for c in state.chunks if "Melhus" in c.text]
+    assert len(melhus_chunks) == 1
+    assert chroma_ids(settings) == {c.id for c in state.chunks}
+
+    again = run_ingest(settings, HashEmbedder(), corpus)  # stable: nothing changes
+    assert again.unchanged == ["corpus/annet.txt", "corpus/arkiv/melhus-kopi.txt"]
+    assert again.removed == [] and again.embedded == 0
+
+    (corpus / "arkiv" / "melhus-kopi.txt").unlink()  # the other name now carries it
+    third = run_ingest(settings, HashEmbedder(), corpus)
+    state = read_state(settings.index_dir)
+    assert state is not None and sorted(state.documents) == [
+        "corpus/annet.txt",
+        "corpus/melhus.txt",
+    ]
+    assert state.documents["corpus/melhus.txt"].aliases == []
+    assert third.removed == ["corpus/arkiv/melhus-kopi.txt"]

@@ -316,6 +316,42 @@ def test_pdf_without_text_is_unreadable(tmp_path: Path) -> None:
     assert "ingen tekst" in str(err.value)
 
 
+def test_scanned_pdf_is_reported_as_needing_ocr_and_not_indexed(tmp_path: Path) -> None:
+    """Image-only pages (a scan) are named as needing OCR; ingest skips the file."""
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw
+
+    scan = Image.new("L", (600, 800), 255)
+    draw = ImageDraw.Draw(scan)
+    for y in range(80, 720, 24):  # lines of "text" as a scanner sees them: pixels
+        draw.rectangle((60, y, 540, y + 10), fill=30)
+    pdf = FPDF()
+    for _ in range(2):
+        pdf.add_page()
+        pdf.image(scan, x=0, y=0, w=210, h=297)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    pdf.output(str(corpus / "skannet-vedtak.pdf"))
+    (corpus / "notat.txt").write_text("Et notat med tekst.\n", encoding="utf-8")
+
+    with pytest.raises(UnreadableFile) as err:
+        load_file(corpus / "skannet-vedtak.pdf")
+    assert "trenger tekstgjenkjenning (OCR)" in str(err.value)
+
+    from conftest import make_settings
+
+    from ingest.pipeline import run_ingest
+    from lhl.embeddings import HashEmbedder
+    from lhl.store import read_state
+
+    settings = make_settings(tmp_path, corpus_dir=corpus)
+    report = run_ingest(settings, HashEmbedder(), corpus)
+    assert "trenger tekstgjenkjenning (OCR)" in report.failed["corpus/skannet-vedtak.pdf"]
+    assert "tekstgjenkjenning (OCR)" in report.summary()
+    state = read_state(settings.index_dir)
+    assert state is not None and list(state.documents) == ["corpus/notat.txt"]
+
+
 def test_a_section_called_innhold_with_prose_is_not_dropped_as_a_toc() -> None:
     blocks = load_text(
         "# Rapport\n\n## Innhold\n\nDenne delen handler om innholdet i maten som serveres på "

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -36,6 +38,7 @@ from api.teams import (
     TeamsKeys,
     TeamsNotConfigured,
     question_from,
+    replay_problem,
     sign,
     signature_problem,
     teams_keys,
@@ -68,14 +71,18 @@ UNAUTHORIZED = {
 }
 
 
-def teams_message(text: str) -> dict[str, Any]:
+def teams_message(text: str, sent: datetime | None = None) -> dict[str, Any]:
     """A channel message as Teams' outgoing webhook posts it (Microsoft's documented sample
-    request, with a Norwegian team): `text` carries the <at> mention markup."""
+    request, with a Norwegian team): `text` carries the <at> mention markup; `timestamp` is
+    when it was sent (now, unless `sent` says otherwise)."""
+    sent = sent or datetime.now(UTC)
     return {
         "type": "message",
         "id": "1485983408511",
-        "timestamp": "2024-03-19T09:10:07.437Z",
-        "localTimestamp": "2024-03-19T10:10:07.437+01:00",
+        "timestamp": sent.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "localTimestamp": sent.astimezone(timezone(timedelta(hours=1))).isoformat(
+            timespec="milliseconds"
+        ),
         "serviceUrl": "https://smba.trafficmanager.net/emea/",
         "channelId": "msteams",
         "from": {
@@ -117,9 +124,10 @@ def teams_message(text: str) -> dict[str, Any]:
     }
 
 
-def body_for(question: str) -> bytes:
+def body_for(question: str, sent: datetime | None = None) -> bytes:
     # Non-ASCII letters are sent as UTF-8 bytes, which is what gets signed.
-    return json.dumps(teams_message(f"<at>{BOT}</at> {question}"), ensure_ascii=False).encode()
+    message = teams_message(f"<at>{BOT}</at> {question}", sent)
+    return json.dumps(message, ensure_ascii=False).encode()
 
 
 def signature(body: bytes, token_b64: str) -> str:
@@ -129,7 +137,7 @@ def signature(body: bytes, token_b64: str) -> str:
 
 
 def post(
-    server: LiveServer,
+    server: LiveServer | str,
     body: bytes,
     authorization: str | None,
     team: str | None = None,
@@ -139,9 +147,8 @@ def post(
     if authorization is not None:
         hdrs["Authorization"] = authorization
     params = {"team": team} if team else None
-    return httpx.post(
-        server.url + "/api/teams", content=body, headers=hdrs, params=params, timeout=30
-    )
+    url = server if isinstance(server, str) else server.url
+    return httpx.post(url + "/api/teams", content=body, headers=hdrs, params=params, timeout=30)
 
 
 def ask_teams(server: LiveServer, question: str, team: str | None = None) -> dict[str, Any]:
@@ -703,3 +710,65 @@ def test_the_answer_card_matches_the_snapshot(teams_server: LiveServer) -> None:
     assert rendered == SNAPSHOT.read_text(encoding="utf-8"), (
         "the Teams card changed: review the diff, then refresh with LHL_UPDATE_SNAPSHOTS=1"
     )
+
+
+# -- replays and what reaches the log ---------------------------------------------------------
+def test_a_message_outside_the_replay_window_is_refused(teams_server: LiveServer) -> None:
+    """A captured signed request sent again later is refused (401, the usual body), and so is
+    one stamped far in the future; a fresh one is answered."""
+    window = teams_server.settings.teams_max_age_s
+    assert window == 300  # the default
+    now = datetime.now(UTC)
+    for sent in (now - timedelta(seconds=window + 30), now + timedelta(seconds=window + 30)):
+        body = body_for(PRIZE, sent)
+        response = post(teams_server, body, signature(body, TOKEN_ALFA), "alfa")
+        assert response.status_code == 401 and response.json() == UNAUTHORIZED
+    assert "refused as a replay" in teams_server.log()
+    body = body_for(PRIZE, now - timedelta(seconds=window - 60))
+    response = post(teams_server, body, signature(body, TOKEN_ALFA), "alfa")
+    assert response.status_code == 200 and WINNER in " ".join(texts(card_of(response.json())))
+
+
+def test_the_replay_window_is_a_setting_and_zero_turns_it_off() -> None:
+    old = {"timestamp": "2024-03-19T09:10:07.437Z", "text": "x"}
+    now = datetime(2024, 3, 19, 9, 12, 7, tzinfo=UTC).timestamp()  # two minutes later
+    assert replay_problem(old, 300, now) is None
+    assert replay_problem(old, 60, now) is not None
+    assert replay_problem(old, 0, now) is None
+    assert replay_problem({"text": "x"}, 300, now) == "no timestamp"
+    assert replay_problem({"timestamp": "i går", "text": "x"}, 300, now) is not None
+    assert Settings(_env_file=None, teams_max_age_s=30).teams_max_age_s == 30  # type: ignore[call-arg]
+
+
+def test_tokens_and_question_text_stay_out_of_the_info_log(
+    hash_index: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Everything the service logs at info level while answering, refusing, rejecting a bad
+    signature and a replay: no token, and no word of the questions asked."""
+    settings = hash_index.model_copy(
+        update={
+            "teams_tokens": TOKENS,
+            "public_url": PUBLIC_URL,
+            "feedback_db": tmp_path / "feedback.sqlite3",
+        }
+    )
+    secret_words = ("Hvilken kommune fikk Leve hele livet-prisen", "elefanter", "Kristiansand")
+    caplog.set_level(logging.INFO)
+    with serve_app(create_app(settings)) as url:
+        deadline = time.monotonic() + 120
+        while httpx.get(url + "/readyz", timeout=5).status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        for question in (PRIZE, UNANSWERABLE):
+            body = body_for(question)
+            assert post(url, body, signature(body, TOKEN_ALFA), "alfa").status_code == 200
+        body = body_for(UNANSWERABLE)
+        assert post(url, body, signature(body, token("feil")), "beta").status_code == 401
+        stale = body_for(PRIZE, datetime.now(UTC) - timedelta(hours=1))
+        assert post(url, stale, signature(stale, TOKEN_ALFA), "alfa").status_code == 401
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+    assert "refused as a replay" in logged and "rejected" in logged  # the log did see them
+    for tok in (TOKEN_ALFA, TOKEN_BETA, TOKEN_DEFAULT):
+        assert tok not in logged and tok.rstrip("=") not in logged
+    for words in secret_words:
+        assert words not in logged
