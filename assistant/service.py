@@ -60,8 +60,11 @@ class Assistant:
         if self.reader is not None and not self.reader.available:
             log.warning("no reader model in %s; answering without it", self.reader.model_dir)
             self.reader = None
+        # One reading at a time, each with `reader_threads` intra-op threads: two at once
+        # would fight over the same cores. Under load, questions wait their turn for the
+        # reader up to its budget, then get the lexical answer (their reading is cancelled).
         self._reader_pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=2, thread_name_prefix="reader"
+            max_workers=1, thread_name_prefix="reader"
         )
         self._index: Index | None = None
         self._lock = threading.Lock()

@@ -131,7 +131,7 @@ def model_card(config: dict[str, Any], root: Path = ROOT) -> str:
     for name, folder in (("NorQuAD test", "norquad-test"), ("Kjente fakta", "known-facts")):
         s = _report_summary(root / "reports" / folder / "report.json")
         if s:
-            refusal = s.get("refusal_accuracy")
+            refusal = s.get("refusal_accuracy") if s.get("unanswerable") else None
             system.append(
                 f"| {name} | {s.get('answer_accuracy')} | {refusal if refusal is not None else '–'} "
                 f"| {s.get('answer_chars_median')} | {s.get('latency_ms_p50')} / {s.get('latency_ms_p95')} |"
