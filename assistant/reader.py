@@ -204,7 +204,7 @@ class Reader:
             import torch
             from safetensors.torch import load_file
 
-            from lhl.encoder import load_tokenizer
+            from lhl.encoder import load_tokenizer, read_e5
 
             started = time.perf_counter()
             torch.set_num_threads(self.threads)
@@ -225,6 +225,9 @@ class Reader:
             self.bf16 = bool(self.card.get("bf16_inference", True)) and bf16_supported()
             self._tokenizer = load_tokenizer()
             self._model = model
+            # The parsed model file (every weight dequantised again, ~420 MB) is no longer
+            # needed once the network holds its weights.
+            read_e5.cache_clear()
             log.info("reader loaded in %.1f s", time.perf_counter() - started)
 
     def read(
