@@ -178,8 +178,13 @@ def _decide_headings(blocks: list[RawBlock]) -> list[RawBlock]:
         elif len(run) >= 3:
             out.extend(replace(b, candidate=False) for b in run)
         else:
+            # The document's first line is its title, also right above a section heading
+            # ("Tilskudd til …" / "Om ordningen" / text).
+            at_top = not out
             out.extend(
-                _as_heading(b) if has_content(i + n) else replace(b, candidate=False)
+                _as_heading(b)
+                if has_content(i + n) or (at_top and n == 0)
+                else replace(b, candidate=False)
                 for n, b in enumerate(run)
             )
         i = j

@@ -97,3 +97,13 @@ def test_abbreviation_at_line_end_does_not_end_the_paragraph() -> None:
         "Møtet handlet om tiltak for eldre, bl.a. måltider og aktivitet.",
         "Neste møte er i mai.",
     ]
+
+
+def test_the_first_line_is_the_title_also_right_above_a_section_heading() -> None:
+    text = "Tilskudd til dagaktivitetstilbud\n\nOm ordningen\nKommuner kan søke om tilskudd. Fristen er 15. april."
+    blocks = load_text(text)
+    assert [(b.kind, b.text) for b in blocks[:2]] == [
+        ("heading", "Tilskudd til dagaktivitetstilbud"),
+        ("heading", "Om ordningen"),
+    ]
+    assert blocks[2].kind == "paragraph" and blocks[2].text.startswith("Kommuner kan søke")
