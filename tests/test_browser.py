@@ -168,6 +168,16 @@ def test_question_gets_a_cited_answer_and_a_citation_opens_the_passage(page: Any
     sync_api.expect(cite).to_be_focused()  # focus goes back where it came from
 
 
+def test_the_readers_answer_span_is_bold_inside_the_highlighted_sentence(page: Any) -> None:
+    answer = ask(page, "Når ble meldingen vedtatt i Stortinget?")
+    sync_api.expect(answer.locator(".answer-text")).to_contain_text("20. desember 2018")
+    answer.locator("a.cite").first.click()
+    span = page.locator("#passage-text mark strong.answer-span")
+    sync_api.expect(span).to_have_count(1)
+    sync_api.expect(span).to_contain_text("2018")  # the span, not the whole sentence
+    assert len(span.inner_text()) < len(page.locator("#passage-text mark").inner_text())
+
+
 def test_mobile_answer_with_an_opened_citation(browser: Any, server: LiveServer) -> None:
     page = open_page(browser, server, width=360, height=780)
     answer = ask(page, PRIZE)
