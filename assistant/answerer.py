@@ -324,27 +324,16 @@ def candidates(
 
 
 def _margin(margins: Sequence[Sequence[float]] | None, pi: int, si: int) -> float:
-    """The reader's say on a unit: its probability among the passage's units and "no
-    answer" (READER_FEATURE "prob"), or its margin over "no answer", clipped ("margin"). A
-    unit the reader did not see (cut off by its window) counts as a clear "no"."""
+    """The reader's margin for a unit over "no answer", clipped; a unit the reader did not
+    see (cut off by its window) counts as a clear "no". (Its softmax probability instead
+    was measured and lost 1–2 points: scripts/tune_reader.py.)"""
     if margins is None:
         return 0.0
     if pi >= len(margins) or si >= len(margins[pi]):
-        return 0.0 if READER_FEATURE == "prob" else READER_FLOOR
-    if READER_FEATURE == "prob":
-        return unit_probabilities(margins[pi])[si]
+        return READER_FLOOR
     return max(READER_FLOOR, min(READER_CEILING, margins[pi][si]))
 
 
-def unit_probabilities(margins: Sequence[float]) -> list[float]:
-    """Softmax over [no answer, unit 1 … n], given each unit's margin over "no answer"."""
-    top = max(0.0, *margins) if margins else 0.0
-    exps = [math.exp(m - top) for m in margins]
-    total = math.exp(-top) + sum(exps)
-    return [e / total for e in exps]
-
-
-READER_FEATURE = "margin"  # measured against "prob" (scripts/tune_reader.py)
 READER_FLOOR, READER_CEILING = -8.0, 8.0
 
 

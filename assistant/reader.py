@@ -57,14 +57,25 @@ def passage_text(heading: str, units: Sequence[str]) -> tuple[str, list[tuple[in
     return text, spans
 
 
+def question_ids(tokenizer: Any, question: str) -> list[int]:
+    """The question's tokens (no specials), cut to MAX_QUESTION_TOKENS."""
+    ids: list[int] = tokenizer.encode(" ".join(question.split()), add_special_tokens=False).ids
+    return ids[:MAX_QUESTION_TOKENS]
+
+
 def encode_window(
-    tokenizer: Any, question: str, heading: str, units: Sequence[str], max_tokens: int = MAX_TOKENS
+    tokenizer: Any,
+    question: str | list[int],
+    heading: str,
+    units: Sequence[str],
+    max_tokens: int = MAX_TOKENS,
 ) -> tuple[Window, str, list[tuple[int, int]]]:
-    """`<s> question </s></s> heading units… </s>`, truncated to `max_tokens`."""
+    """`<s> question </s></s> heading units… </s>`, truncated to `max_tokens`. The question
+    may come tokenised already (`question_ids`: once per question, not per passage)."""
     text, spans = passage_text(heading, units)
-    q = tokenizer.encode(" ".join(question.split()), add_special_tokens=False)
-    p = tokenizer.encode(" ".join(text.split(" ")).replace("\n", " "), add_special_tokens=False)
-    q_ids = q.ids[:MAX_QUESTION_TOKENS]
+    q_ids = question if isinstance(question, list) else question_ids(tokenizer, question)
+    # A newline for a space keeps every offset: they index `text`.
+    p = tokenizer.encode(text.replace("\n", " "), add_special_tokens=False)
     room = max_tokens - len(q_ids) - 4
     ids = [0, *q_ids, 2, 2]
     unit_of: list[int] = [-1] * len(ids)
@@ -237,8 +248,9 @@ class Reader:
         import torch
 
         self.load()
+        q_ids = question_ids(self._tokenizer, question)
         encoded = [
-            encode_window(self._tokenizer, question, p.chunk.own_heading, u)
+            encode_window(self._tokenizer, q_ids, p.chunk.own_heading, u)
             for p, u in zip(passages, units, strict=True)
         ]
         if not encoded:

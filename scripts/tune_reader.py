@@ -50,7 +50,6 @@ def _score(assistant: Any, cases: list[tuple[Any, ...]], params: dict[str, Any])
     service.RERANK_RANK_PENALTY = params["penalty"] if params["penalty"] is not None else 0.0
     service.READER_NULL_MARGIN = params["null"]
     service.READER_WEIGHTS = answerer.Weights(reader=params["weight"])
-    answerer.READER_FEATURE = params["feature"]
     index = assistant.index
     passed = answerable = refused_ok = unanswerable = 0
     lengths = []
@@ -111,14 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         held = [q.to_eval() for q in load_split(args.heldout, "validation")]
         sets.append(("heldout", build_index(settings, args.heldout), held))
     grid = [
-        {"reader": False, "penalty": None, "weight": 0.0, "null": -99.0, "feature": "prob"},
+        {"reader": False, "penalty": None, "weight": 0.0, "null": -99.0},
         *(
-            {"reader": True, "penalty": pen, "weight": w, "null": nm, "feature": f}
-            for (f, w), pen, nm in itertools.product(
-                [("margin", w) for w in (0.05, 0.1)],
-                [None, 2.0, 4.0],
-                [-3.0, -2.5, -2.0],
-            )
+            {"reader": True, "penalty": pen, "weight": w, "null": nm}
+            for w, pen, nm in itertools.product([0.05, 0.1], [None, 2.0, 4.0], [-3.0, -2.5, -2.0])
         ),
     ]
     results: dict[str, list[dict[str, Any]]] = {}
