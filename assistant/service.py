@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from assistant import answerer, compose, refusal
+from assistant import answerer, compose, reading, refusal
 from assistant.followup import resolve
 from assistant.generation import Generated, OnText, fallback_grounding, generate, shown_grounding
 from assistant.generative import GenerativeAnswerer, ModelUnavailable
@@ -31,15 +31,6 @@ log = logging.getLogger(__name__)
 
 RETRIEVE_K = 8
 CITED_RELATED = 3
-READ_K = 5  # passages the reader reads (scripts/tune_reader.py; see README for the figures)
-# Reader-first ordering of the passages: a passage's best margin, less this per place it
-# was ranked lower by retrieval.
-RERANK_RANK_PENALTY = 2.0
-# The reader refuses when no unit of the passages considered beats "no answer" by this.
-READER_NULL_MARGIN = -2.0
-# How much the reader's margin counts beside the lexical features.
-READER_WEIGHT = 0.05
-READER_WEIGHTS = answerer.Weights(reader=READER_WEIGHT)
 
 
 class Assistant:
@@ -156,7 +147,7 @@ class Assistant:
         t_retrieved = time.perf_counter()
         readings = self._read(resolved, passages, started, deadline_s)
         if readings is not None:
-            passages = _with_named_section(index, q, rerank(passages, readings))
+            passages = _with_named_section(index, q, reading.rerank(passages, readings))
         t_read = time.perf_counter()
         answer = self._extractive(index, question, resolved, q, passages, readings)
         if generative and answer.found:
@@ -181,12 +172,7 @@ class Assistant:
         passages: list[Passage],
         readings: dict[str, Reading] | None = None,
     ) -> Answer:
-        margins = None
-        if readings is not None:
-            margins = [
-                readings[p.chunk.id].units if p.chunk.id in readings else []
-                for p in passages[: answerer.PASSAGES_CONSIDERED]
-            ]
+        margins = reading.margins(passages, readings) if readings is not None else None
         ranked, reason = refusal.constrain(
             q,
             passages,
@@ -195,14 +181,14 @@ class Assistant:
                 passages,
                 index.lexical.idf,
                 margins,
-                READER_WEIGHTS if margins is not None else answerer.WEIGHTS,
+                reading.READER_WEIGHTS if margins is not None else answerer.WEIGHTS,
             ),
         )
         best = ranked[0] if ranked else None
         # The section the question names ("Hva er trinn 5?") answers by its heading, whatever
         # the reader makes of its first sentence.
-        if margins is not None and best is not None and not _names_section(best):
-            reason = reason or refusal.reader_reason(margins, READER_NULL_MARGIN)
+        if margins is not None and best is not None and not reading.names_section(best):
+            reason = reason or refusal.reader_reason(margins, reading.READER_NULL_MARGIN)
         reason = reason or refusal.refusal_reason(q, passages, best, index.lexical.idf)
         base = dict(
             question=question,
@@ -220,7 +206,7 @@ class Assistant:
             text = messages.NOT_FOUND if related else messages.NOT_FOUND_NO_PASSAGES
             return Answer(answer=text, found=False, citations=related, **base)  # type: ignore[arg-type]
         chosen = compose.choose(q, passages, ranked)
-        span = _reader_span(readings, passages, best) if readings is not None else None
+        span = reading.answer_span(readings, passages, best) if readings is not None else None
         text, citations = _cite(chosen, best, passages, span)
         return Answer(answer=text, found=True, citations=citations, **base)  # type: ignore[arg-type]
 
@@ -237,19 +223,7 @@ class Assistant:
             budget = min(budget, started + deadline_s / 2 - time.perf_counter())
         if budget <= 0:
             return None
-        top = passages[:READ_K]
-        units = [[u.text for u in answerer.units(p.chunk.text)] for p in top]
-        future = self._reader_pool.submit(self.reader.read, question, top, units)
-        try:
-            readings = future.result(timeout=budget)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            log.warning("reader missed its budget (%.2f s); answering without it", budget)
-            return None
-        except Exception:
-            log.exception("reader failed; answering without it")
-            return None
-        return {p.chunk.id: r for p, r in zip(top, readings, strict=True)}
+        return reading.read_within(self.reader, self._reader_pool, question, passages, budget)
 
     def _generative_or(
         self,
@@ -353,36 +327,6 @@ def _with_named_section(
     rest = [p for p in passages if p.chunk.id != pick.id]
     shown = Passage(pick, rest[min(slot, len(rest) - 1)].score if rest else 1.0)
     return [*rest[:slot], shown, *rest[slot:]]
-
-
-def _names_section(cand: answerer.Candidate) -> bool:
-    return bool(cand.features and cand.features.heading)
-
-
-def rerank(passages: list[Passage], readings: dict[str, Reading]) -> list[Passage]:
-    """The passages in the reader's order: best margin, less RERANK_RANK_PENALTY per place
-    retrieval ranked it lower (unread passages keep their place after the read ones)."""
-
-    def key(item: tuple[int, Passage]) -> float:
-        i, p = item
-        reading = readings.get(p.chunk.id)
-        best = max(reading.units, default=answerer.READER_FLOOR) if reading else float("-inf")
-        return -(best - RERANK_RANK_PENALTY * i)
-
-    read = sorted(((i, p) for i, p in enumerate(passages) if p.chunk.id in readings), key=key)
-    rest = [p for p in passages if p.chunk.id not in readings]
-    return [p for _, p in read] + rest
-
-
-def _reader_span(
-    readings: dict[str, Reading], passages: Sequence[Passage], best: answerer.Candidate
-) -> str | None:
-    """The reader's answer span, when it lies in the sentence that answers."""
-    reading = readings.get(passages[best.passage_index].chunk.id)
-    if reading is None or reading.span is None or reading.unit_of_span() != best.sentence_index:
-        return None
-    a, b = reading.span
-    return reading.text[a:b].strip() or None
 
 
 def _cite(

@@ -23,33 +23,32 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _cases(assistant: Any, questions: list[Any]) -> list[tuple[Any, ...]]:
-    from assistant import answerer, service
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant import reading, service
     from assistant.followup import resolve
     from assistant.questions import analyse
 
     out = []
     index = assistant.index
+    pool = ThreadPoolExecutor(max_workers=1)
     for eq in questions:
         resolved = resolve(eq.question, eq.history)
         passages, _ = assistant.retriever.retrieve(resolved, k=service.RETRIEVE_K)
         q = analyse(resolved)
         passages = service._with_named_section(index, q, passages)
-        top = passages[: service.READ_K]
-        units = [[u.text for u in answerer.units(p.chunk.text)] for p in top]
-        readings = assistant.reader.read(resolved, top, units) if top else []
-        out.append(
-            (eq, resolved, q, passages, {p.chunk.id: r for p, r in zip(top, readings, strict=True)})
-        )
+        readings = reading.read_within(assistant.reader, pool, resolved, passages, 600.0)
+        out.append((eq, resolved, q, passages, readings or {}))
     return out
 
 
 def _score(assistant: Any, cases: list[tuple[Any, ...]], params: dict[str, Any]) -> dict[str, Any]:
-    from assistant import answerer, service
+    from assistant import answerer, reading, service
     from eval.runner import score
 
-    service.RERANK_RANK_PENALTY = params["penalty"] if params["penalty"] is not None else 0.0
-    service.READER_NULL_MARGIN = params["null"]
-    service.READER_WEIGHTS = answerer.Weights(reader=params["weight"])
+    reading.RERANK_RANK_PENALTY = params["penalty"] if params["penalty"] is not None else 0.0
+    reading.READER_NULL_MARGIN = params["null"]
+    reading.READER_WEIGHTS = answerer.Weights(reader=params["weight"])
     index = assistant.index
     passed = answerable = refused_ok = unanswerable = 0
     lengths = []
@@ -57,7 +56,7 @@ def _score(assistant: Any, cases: list[tuple[Any, ...]], params: dict[str, Any])
         use = readings if params["reader"] else None
         ps = passages
         if use is not None and params["penalty"] is not None:
-            ps = service._with_named_section(index, q, service.rerank(passages, use))
+            ps = service._with_named_section(index, q, reading.rerank(passages, use))
         answer = assistant._extractive(index, eq.question, resolved, q, ps, use)
         r = score(eq, answer.to_dict(), 0.0)
         if eq.answerable:
@@ -94,12 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         default="hverdag",
         help="leave out known facts of this style (the everyday questions stay unseen)",
     )
-    p.add_argument("--read-k", type=int, help="passages the reader reads (service.READ_K)")
+    p.add_argument("--read-k", type=int, help="passages the reader reads (reading.READ_K)")
     args = p.parse_args(argv)
     if args.read_k:
-        from assistant import service
+        from assistant import reading
 
-        service.READ_K = args.read_k
+        reading.READ_K = args.read_k
     settings = get_settings()
     sets: list[tuple[str, Any, list[Any]]] = []
     if args.known_facts:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.answerer import units
+from assistant.reader import passage_text
 from eval.norquad import NorquadPassage, passage_file_text
 from ingest.chunker import chunk_document
 from ingest.loaders import load_text
@@ -106,8 +107,6 @@ def positive(
 ) -> tuple[int, Example] | None:
     """The chunk and unit that hold the answer where the annotator marked it (else the first
     unit that holds the answer string), as a labelled window."""
-    from assistant.reader import passage_text
-
     found: list[tuple[int, int, tuple[str, ...], int]] = []
     for ci, chunk in enumerate(chunks):
         unit_texts = _unit_texts(chunk)

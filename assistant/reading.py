@@ -1,0 +1,93 @@
+"""The reading step, between retrieval and the answer: the reader (assistant/reader.py)
+reads the top passages within a time budget, and its readings order the passages, score the
+sentences beside the lexical features, may refuse, and give the citation its span.
+
+The numbers were chosen on development sets with scripts/tune_reader.py (the known facts
+kf001–kf253 and held-out NorQuAD training articles), never on NorQuAD test.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+from collections.abc import Sequence
+
+from assistant import answerer
+from assistant.reader import Reader, Reading
+from lhl.records import Passage
+
+log = logging.getLogger(__name__)
+
+READ_K = 5  # passages the reader reads (8 gained nothing on NorQuAD held out, at twice the time)
+# Reader-first ordering of the passages: a passage's best margin, less this per place it
+# was ranked lower by retrieval.
+RERANK_RANK_PENALTY = 2.0
+# The reader refuses when no unit of the passages considered beats "no answer" by this.
+READER_NULL_MARGIN = -2.0
+# How much the reader's margin counts beside the lexical features.
+READER_WEIGHT = 0.05
+READER_WEIGHTS = answerer.Weights(reader=READER_WEIGHT)
+
+
+def read_within(
+    reader: Reader,
+    pool: concurrent.futures.Executor,
+    question: str,
+    passages: Sequence[Passage],
+    budget_s: float,
+) -> dict[str, Reading] | None:
+    """The reader's readings of the top READ_K passages by chunk id, or None when it did not
+    finish within `budget_s` (its queued reading is cancelled) or failed."""
+    top = list(passages[:READ_K])
+    units = [[u.text for u in answerer.units(p.chunk.text)] for p in top]
+    future = pool.submit(reader.read, question, top, units)
+    try:
+        readings = future.result(timeout=budget_s)
+    except concurrent.futures.TimeoutError:
+        future.cancel()
+        log.warning("reader missed its budget (%.2f s); answering without it", budget_s)
+        return None
+    except Exception:
+        log.exception("reader failed; answering without it")
+        return None
+    return {p.chunk.id: r for p, r in zip(top, readings, strict=True)}
+
+
+def rerank(passages: list[Passage], readings: dict[str, Reading]) -> list[Passage]:
+    """The passages in the reader's order: best margin, less RERANK_RANK_PENALTY per place
+    retrieval ranked it lower (unread passages keep their place after the read ones)."""
+
+    def key(item: tuple[int, Passage]) -> float:
+        i, p = item
+        best = max(readings[p.chunk.id].units, default=answerer.READER_FLOOR)
+        return -(best - RERANK_RANK_PENALTY * i)
+
+    read = sorted(((i, p) for i, p in enumerate(passages) if p.chunk.id in readings), key=key)
+    rest = [p for p in passages if p.chunk.id not in readings]
+    return [p for _, p in read] + rest
+
+
+def margins(passages: Sequence[Passage], readings: dict[str, Reading]) -> list[list[float]]:
+    """Per passage the answerer considers, the reader's margin of each unit (none for a
+    passage it did not read)."""
+    return [
+        readings[p.chunk.id].units if p.chunk.id in readings else []
+        for p in passages[: answerer.PASSAGES_CONSIDERED]
+    ]
+
+
+def names_section(cand: answerer.Candidate) -> bool:
+    """Whether the candidate opens the section the question names: that answers by its
+    heading, whatever the reader makes of the sentence."""
+    return bool(cand.features and cand.features.heading)
+
+
+def answer_span(
+    readings: dict[str, Reading], passages: Sequence[Passage], best: answerer.Candidate
+) -> str | None:
+    """The reader's answer span, when it lies in the sentence that answers."""
+    found = readings.get(passages[best.passage_index].chunk.id)
+    if found is None or found.span is None or found.unit_of_span() != best.sentence_index:
+        return None
+    a, b = found.span
+    return found.text[a:b].strip() or None
