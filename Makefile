@@ -37,9 +37,9 @@ test: install browser-deps
 	$(BIN)/python -m pytest -q
 
 check: install
-	$(BIN)/ruff check lhl ingest assistant api eval cli tests scripts training
-	$(BIN)/ruff format --check lhl ingest assistant api eval cli tests scripts training
-	$(BIN)/mypy lhl ingest assistant api eval cli training
+	$(BIN)/ruff check lhl ingest assistant api eval cli bench tests scripts training
+	$(BIN)/ruff format --check lhl ingest assistant api eval cli bench tests scripts training
+	$(BIN)/mypy lhl ingest assistant api eval cli bench training
 
 eval: ingest
 	$(BIN)/lhl eval --out reports/known-facts
