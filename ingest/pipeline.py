@@ -29,10 +29,21 @@ from lhl.errors import IngestFailed, LhlError
 from lhl.records import Chunk
 from lhl.settings import Settings
 from lhl.shared_state import SharedState
-from lhl.store import DocumentState, IndexState, chunk_terms, read_state, write_state
+from lhl.store import (
+    STAGE_LOGGER,
+    DocumentState,
+    IndexState,
+    chunk_terms,
+    read_state,
+    remove_stale_temp_files,
+    write_state,
+)
 from lhl.vectors import VectorStore, chroma_client
 
 log = logging.getLogger(__name__)
+# One debug line per step of a run ("ingest stage: embedded 16/48"), so an operator (and
+# scripts/kill_loop.py, which kills runs at chosen steps) can see how far a run came.
+stage_log = logging.getLogger(STAGE_LOGGER)
 
 LOCK_FILE = ".ingest.lock"
 # Present while a run may leave vectors no state names: from the first vector added until the
@@ -148,9 +159,11 @@ def ingest_lock(index_dir: Path) -> Iterator[None]:
         lock.truncate()
         lock.write(str(os.getpid()))
         lock.flush()
+        stage_log.debug("ingest stage: locked")
         try:
             yield
         finally:
+            stage_log.debug("ingest stage: unlocking")
             lock.truncate(0)
 
 
@@ -169,10 +182,12 @@ def run_ingest(
         raise IngestFailed(f"Fant ikke dokumentmappen «{corpus_dir}».")
     report = IngestReport()
     with ingest_lock(settings.index_dir):
+        remove_stale_temp_files(settings.index_dir)  # a run killed while writing the state
         old = _previous_state(settings.index_dir, report)
         if old is None and settings.chroma_url:
             old = _shared_state(settings, embedder)
         planned = plan_documents(corpus_dir, report.warnings)
+        stage_log.debug("ingest stage: planned %d files", len(planned))
         new = _build_state(corpus_dir, planned, old, embedder, report, on_progress)
         if not new.chunks:
             raise IngestFailed(
@@ -187,14 +202,18 @@ def run_ingest(
             return report
         pending = settings.index_dir / PENDING_FILE
         pending.touch()
+        stage_log.debug("ingest stage: pending marked")
         try:
             store = VectorStore(settings, embedder)
+            stage_log.debug("ingest stage: vector store open")
             report.embedded = _embed_missing(
                 store, new, _embedding_progress(new, len(planned), progress, on_progress)
             )
             _refresh_metadata(store, new, old)
+            stage_log.debug("ingest stage: metadata refreshed")
             if settings.chroma_url:  # first, so no host's copy is ever ahead of the server
                 SharedState(store.client, settings, embedder).publish(new)
+                stage_log.debug("ingest stage: shared state published")
             if old is None or new.to_json() != old.to_json():
                 write_state(settings.index_dir, new)
         except LhlError:
@@ -207,6 +226,7 @@ def run_ingest(
         report.orphans_deleted = _delete_orphans(store, new.live_ids)
         if report.orphans_deleted >= 0:
             pending.unlink(missing_ok=True)
+            stage_log.debug("ingest stage: pending cleared")
     report.seconds = time.perf_counter() - started
     log.info("ingest done: %s", report.summary().replace("\n", " | "))
     return report
@@ -260,6 +280,7 @@ def _build_state(
     for done, doc in enumerate(planned):
         if on_progress:
             on_progress(IngestProgress("reading", done, len(planned), 0, len(planned)))
+        stage_log.debug("ingest stage: reading %s", doc.source)
         digest = sha256_file(doc.path)
         if digest in by_digest:
             # The same document under another name: indexed once (no duplicate passages in
@@ -323,6 +344,7 @@ def _embed_missing(
     """Embeds only chunks whose vector is not stored yet; with none, the model is never loaded."""
     have = store.existing_ids([c.id for c in new.chunks])
     todo = [c for c in new.chunks if c.id not in have]
+    stage_log.debug("ingest stage: embedding %d of %d passages", len(todo), len(new.chunks))
     if todo:
         store.add(todo, progress(todo))
     return len(todo)
@@ -349,6 +371,7 @@ def _embedding_progress(
                 )
 
         def report(done: int, total: int) -> None:
+            stage_log.debug("ingest stage: embedded %d/%d", done, total)
             if progress:
                 progress(done, total)
             embedded(done, total)
@@ -374,6 +397,7 @@ def _delete_orphans(store: VectorStore, live: set[str]) -> int:
     """Vectors no live chunk uses (old versions, leftovers of a killed run); -1 if it failed."""
     try:
         orphans = [i for i in store.all_ids() if i not in live]
+        stage_log.debug("ingest stage: deleting %d orphans", len(orphans))
         store.delete(orphans)
         return len(orphans)
     except Exception:  # best effort: the pending marker stays, and the next ingest tries again

@@ -34,8 +34,12 @@ from lhl.text import heading_terms, terms
 from lhl.vectors import VectorStore
 
 log = logging.getLogger(__name__)
+# Debug lines naming each step of an ingest run (ingest/pipeline.py), the state swap included.
+STAGE_LOGGER = "lhl.ingest.stage"
+_stage_log = logging.getLogger(STAGE_LOGGER)
 
 STATE_FILE = "state.json"
+_TEMP_PREFIX = ".state-"
 STATE_FORMAT = 1
 
 
@@ -133,14 +137,18 @@ def read_state(index_dir: Path) -> IndexState | None:
 def write_state(index_dir: Path, state: IndexState) -> None:
     """Atomic replace: readers see the old state or the new one, never half of one."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=index_dir)
+    # The writer's pid in the name: a later ingest removes what a killed writer left behind.
+    fd, tmp = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=".tmp", dir=index_dir)
+    _stage_log.debug("ingest stage: writing state")
     try:
         os.fchmod(fd, 0o644)  # mkstemp makes it private; a service may run as another user
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(state.to_json(), f, ensure_ascii=False)
             f.flush()
             os.fsync(f.fileno())
+        _stage_log.debug("ingest stage: state written, not yet in place")
         os.replace(tmp, index_dir / STATE_FILE)
+        _stage_log.debug("ingest stage: state replaced")
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -152,6 +160,31 @@ def write_state(index_dir: Path, state: IndexState) -> None:
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def remove_stale_temp_files(index_dir: Path) -> int:
+    """Half-written states left by a process killed inside `write_state` (its pid is in the
+    name and no longer runs). Returns how many were removed."""
+    removed = 0
+    for path in index_dir.glob(f"{_TEMP_PREFIX}*.tmp"):
+        pid = path.name[len(_TEMP_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and _running(int(pid)):
+            continue  # being written now (a service keeping its copy of a shared state)
+        path.unlink(missing_ok=True)
+        removed += 1
+    if removed:
+        log.info("removed %d half-written state files in %s", removed, index_dir)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 class Index:
