@@ -17,8 +17,9 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -252,11 +253,14 @@ class Index:
             log.warning("cannot keep a local copy of the shared state: %r", exc)
         return state
 
-    def _state_mtime(self) -> float:
+    def _state_mtime(self) -> tuple[int, int]:
+        """Which state file is in place: a replaced one has a new inode (os.replace of a new
+        file), even when two ingests finish within the file system's time resolution."""
         try:
-            return (self.settings.index_dir / STATE_FILE).stat().st_mtime
+            st = (self.settings.index_dir / STATE_FILE).stat()
         except FileNotFoundError:
-            return 0.0
+            return (0, 0)
+        return (st.st_ino, st.st_mtime_ns)
 
     def is_stale(self) -> bool:
         """True when an ingest has replaced the state since this view was loaded: here, or
@@ -301,3 +305,56 @@ class Index:
         except Exception as exc:
             raise IndexUnavailable(detail=f"dense search failed: {exc!r}") from exc
         return [(self.by_id[cid], score) for cid, score in hits]
+
+
+class LiveIndex:
+    """The index a service answers from, replaced whole when an ingest has swapped the state.
+
+    A request takes one `Index` from `current()` and uses only that one, so the state, the
+    lexical index, the live-chunk filter and the Chroma view it sees always belong together.
+    A newer state is loaded in a background thread while the old index goes on answering;
+    the swap is one assignment, so no request waits for a reload or sees half of one. A reload
+    that fails (the state replaced again under it, Chroma busy) keeps the old index and is
+    tried again on a later request, at most every `RETRY_S`.
+    """
+
+    RETRY_S = 1.0
+
+    def __init__(self, load: Callable[[], Index]) -> None:
+        self._load = load
+        self._index = load()
+        self._reloading = threading.Lock()
+        self._next_try = 0.0
+        self.reloads = 0  # swaps done, for tests and logs
+
+    def current(self) -> Index:
+        index = self._index
+        if (
+            time.monotonic() >= self._next_try
+            and index.is_stale()
+            and self._reloading.acquire(blocking=False)
+        ):
+            threading.Thread(
+                target=self._reload, args=(index,), name="lhl-index-reload", daemon=True
+            ).start()
+        return index
+
+    def _reload(self, stale: Index) -> None:
+        try:
+            if self._index is not stale:
+                return
+            started = time.perf_counter()
+            fresh = self._load()
+            self._index = fresh
+            self.reloads += 1
+            log.info(
+                "index reloaded: %d documents, %d passages (%.0f ms)",
+                len(fresh.state.documents),
+                len(fresh.chunks),
+                (time.perf_counter() - started) * 1000,
+            )
+        except Exception as exc:  # keep answering from the old index; try again later
+            self._next_try = time.monotonic() + self.RETRY_S
+            log.warning("index changed but cannot be reloaded yet; keeping the old one: %r", exc)
+        finally:
+            self._reloading.release()
