@@ -12,6 +12,7 @@ killed at any point leaves the previous state serving; the next run finishes the
 from __future__ import annotations
 
 import fcntl
+import itertools
 import logging
 import os
 import time
@@ -20,13 +21,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ingest.chunker import CHUNKER_VERSION, chunk_document
+from ingest.chunker import CHUNKER_VERSION, iter_chunks
 from ingest.corpus import PlannedDocument, document_info, plan_documents, sha256_file
-from ingest.loaders import UnreadableFile, first_heading, load_file
+from ingest.loaders import UnreadableFile, iter_blocks
 from lhl import messages
 from lhl.embeddings import Embedder
 from lhl.errors import IngestFailed, LhlError
-from lhl.records import Chunk
+from lhl.records import Block, Chunk
 from lhl.settings import Settings
 from lhl.shared_state import SharedState
 from lhl.store import (
@@ -300,7 +301,9 @@ def _build_state(
                 report.unchanged.append(doc.source)
                 continue
         try:
-            blocks = load_file(doc.path)
+            heading, blocks = _with_first_heading(iter_blocks(doc.path))
+            info = document_info(corpus_dir, doc.path, doc.entry, heading, doc.doc_id)
+            chunks = list(iter_chunks(info, blocks))
         except UnreadableFile as exc:
             log.warning("skipping unreadable file %s: %s", doc.source, exc)
             report.failed[doc.source] = str(exc)
@@ -308,11 +311,8 @@ def _build_state(
                 _keep(new, previous, old_chunks)  # keep what was indexed rather than lose it
                 report.failed[doc.source] += " (forrige versjon er beholdt i indeksen)"
             continue
-        heading = first_heading(blocks)
-        info = document_info(corpus_dir, doc.path, doc.entry, heading, doc.doc_id)
-        chunks = chunk_document(info, blocks)
         if not chunks:
-            report.skipped[doc.source] = "tom fil" if not blocks else "ingen tekst å lese inn"
+            report.skipped[doc.source] = "tom fil" if not blocks.count else "ingen tekst å lese inn"
             if previous:
                 report.removed.append(doc.source)
             continue
@@ -326,6 +326,35 @@ def _build_state(
         gone = set(old.documents) - kept
         report.removed = sorted([*report.removed, *gone])
     return new
+
+
+HEADING_LOOKAHEAD = 5000  # blocks read ahead for a document's first heading (its title)
+
+
+class _Counted:
+    """Blocks passed through, counted (an empty file and one with nothing to index differ)."""
+
+    def __init__(self, head: list[Block], rest: Iterator[Block]) -> None:
+        self._head, self._rest = head, rest
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Block]:
+        for block in itertools.chain(self._head, self._rest):
+            self.count += 1
+            yield block
+
+
+def _with_first_heading(blocks: Iterator[Block]) -> tuple[str | None, _Counted]:
+    """The document's first heading and all its blocks; a large file is not read to the end
+    for it (only HEADING_LOOKAHEAD blocks)."""
+    head: list[Block] = []
+    for block in blocks:
+        head.append(block)
+        if block.kind == "heading":
+            return block.text, _Counted(head, blocks)
+        if len(head) >= HEADING_LOOKAHEAD:
+            break
+    return None, _Counted(head, blocks)
 
 
 def _keep(
