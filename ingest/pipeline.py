@@ -189,7 +189,9 @@ def run_ingest(
             old = _shared_state(settings, embedder)
         planned = plan_documents(corpus_dir, report.warnings)
         stage_log.debug("ingest stage: planned %d files", len(planned))
-        new = _build_state(corpus_dir, planned, old, embedder, report, on_progress)
+        new = _build_state(
+            corpus_dir, planned, old, embedder, report, on_progress, settings.max_file_mb
+        )
         if not new.chunks:
             raise IngestFailed(
                 messages.INGEST_NOTHING.format(path=corpus_dir),
@@ -270,6 +272,7 @@ def _build_state(
     embedder: Embedder,
     report: IngestReport,
     on_progress: OnProgress | None = None,
+    max_file_mb: int = 0,
 ) -> IndexState:
     new = IndexState(embedder=embedder.name, chunker=CHUNKER_VERSION)
     old_chunks = (
@@ -300,6 +303,15 @@ def _build_state(
                 by_digest[digest] = doc.source
                 report.unchanged.append(doc.source)
                 continue
+        size = doc.path.stat().st_size
+        if max_file_mb and size > max_file_mb * 1_000_000:
+            reason = messages.FILE_TOO_LARGE.format(size=round(size / 1e6), limit=max_file_mb)
+            log.warning("skipping %s: %d bytes, over LHL_MAX_FILE_MB", doc.source, size)
+            if previous and all(cid in old_chunks for cid in previous.chunk_ids):
+                _keep(new, previous, old_chunks)
+                reason += " (forrige versjon er beholdt i indeksen)"
+            report.skipped[doc.source] = reason
+            continue
         try:
             heading, blocks = _with_first_heading(iter_blocks(doc.path))
             info = document_info(corpus_dir, doc.path, doc.entry, heading, doc.doc_id)
