@@ -161,7 +161,11 @@ def test_another_host_serves_from_the_server_and_follows_a_new_ingest(
     # A new ingest on the first host reaches the second at its next check.
     give_the_prize_to_vefsn(corpus_copy)
     run_ingest(ingesting, HashEmbedder(), corpus_copy)
-    assistant.index._next_check = 0.0  # the next check is due now, not in CHECK_INTERVAL_S
+    stale = assistant.index
+    stale._next_check = 0.0  # the next check is due now, not in CHECK_INTERVAL_S
+    deadline = time.monotonic() + 30  # it loads in the background; the old one answers meanwhile
+    while assistant.index is stale and time.monotonic() < deadline:
+        time.sleep(0.01)
     answer = assistant.ask("Hvilken kommune fikk Leve hele livet-prisen for 2022?")
     assert answer.found and "Vefsn" in answer.answer
 
