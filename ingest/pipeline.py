@@ -42,8 +42,8 @@ from lhl.store import (
 from lhl.vectors import VectorStore, chroma_client
 
 log = logging.getLogger(__name__)
-# One debug line per step of a run ("ingest stage: embedded 16/48"), so an operator (and
-# scripts/kill_loop.py, which kills runs at chosen steps) can see how far a run came.
+# One debug line per step of a run ("ingest stage: embedded 16/48"): how far a run came, in a
+# debug log; scripts/kill_loop.py watches them to kill runs at chosen steps.
 stage_log = logging.getLogger(STAGE_LOGGER)
 
 LOCK_FILE = ".ingest.lock"
