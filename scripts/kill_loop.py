@@ -495,17 +495,17 @@ class KillLoop:
 
 
 @contextmanager
-def chroma_server(data: Path) -> Iterator[str]:
-    """A `chroma run` server on a free loopback port, for server mode; yields its URL."""
+def chroma_server(data: Path, cli: str | None = None) -> Iterator[str]:
+    """A `chroma run` server (the chromadb package's CLI) on a free loopback port, its data
+    in `data`; yields its URL. Also the server of tests/test_chroma_server.py."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    cli = Path(sys.executable).parent / "chroma"
     data.mkdir(parents=True, exist_ok=True)
+    cmd = [cli or str(Path(sys.executable).parent / "chroma"), "run", "--path", str(data / "db")]
     with (data / "server.log").open("w") as log:
         proc = subprocess.Popen(
-            [str(cli), "run", "--path", str(data / "db"), "--host", "127.0.0.1"]
-            + ["--port", str(port)],
+            [*cmd, "--host", "127.0.0.1", "--port", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
@@ -520,12 +520,18 @@ def chroma_server(data: Path) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("chroma run did not start:\n" + (data / "server.log").read_text())
+                raise RuntimeError(
+                    "chroma run did not start:\n" + (data / "server.log").read_text()
+                )
             time.sleep(0.2)
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def print_header() -> None:

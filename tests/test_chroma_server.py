@@ -4,18 +4,15 @@ so that another host can serve."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from conftest import make_settings
+from conftest import ROOT, make_settings
 
 from assistant.service import Assistant
 from ingest.pipeline import run_ingest
@@ -24,6 +21,10 @@ from lhl.errors import IndexUnavailable
 from lhl.settings import Settings
 from lhl.store import STATE_FILE, Index, read_state
 from lhl.vectors import VectorStore, collection_name
+
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from kill_loop import chroma_server  # noqa: E402
 
 pytestmark = pytest.mark.server
 
@@ -48,45 +49,8 @@ def chroma_cli() -> str:
 
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
-    log = (data / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            chroma_cli(),
-            "run",
-            "--path",
-            str(data / "db"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("chroma run did not start:\n" + (data / "server.log").read_text())
-            time.sleep(0.2)
+    with chroma_server(tmp_path_factory.mktemp("chroma-server"), chroma_cli()) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
 
 
 def server_settings(tmp_path: Path, url: str) -> Settings:
