@@ -7,7 +7,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install ingest serve check lint eval eval-lexical eval-gate norquad norquad-lexical figures browser-deps bench clean train-reader
+.PHONY: run test install ingest serve check lint eval eval-lexical eval-gate norquad norquad-lexical figures browser-deps bench clean train-reader kill-loop ingest-while-serving bigfile-memory
 
 $(STAMP): requirements.lock requirements-torch.txt pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "Fant ikke $(PY). Installer Python 3.11."; exit 1; }
@@ -70,6 +70,16 @@ bench: ingest
 	$(BIN)/python scripts/bench_embed.py
 	$(BIN)/python scripts/bench_ingest.py
 	$(BIN)/python scripts/bench_api.py
+
+# Ingest faults, printed (README: Feiltester for innlesingen). Scripts, not tests: minutes.
+kill-loop: install
+	$(BIN)/python scripts/kill_loop.py
+
+ingest-while-serving: install
+	$(BIN)/python scripts/ingest_while_serving.py
+
+bigfile-memory: install
+	$(BIN)/python scripts/bigfile_memory.py
 
 clean:
 	rm -rf .lhl reports

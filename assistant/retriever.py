@@ -54,9 +54,9 @@ class Retriever:
         return self.dense_weight if self.dense_weight is not None else index.embedder.fusion_weight
 
     def retrieve(
-        self, query: str, k: int = 8, depth: int = 30
+        self, query: str, k: int = 8, depth: int = 30, index: Index | None = None
     ) -> tuple[list[Passage], dict[str, float]]:
-        index = self.index
+        index = index or self.index
         t0 = time.perf_counter()
         lexical = index.lexical_search(query, depth)
         t1 = time.perf_counter()

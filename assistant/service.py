@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -25,7 +24,7 @@ from lhl.embeddings import Embedder, make_embedder
 from lhl.errors import IndexNotReady, InvalidQuestion
 from lhl.records import Answer, Chunk, Citation, Mode, Passage, Turn
 from lhl.settings import Settings
-from lhl.store import Index
+from lhl.store import Index, LiveIndex
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +56,14 @@ class Assistant:
         self._reader_pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="reader"
         )
-        self._index: Index | None = None
-        self._lock = threading.Lock()
+        self._live: LiveIndex | None = None
         self.retriever = Retriever(self._current_index, settings.dense_weight)
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="gen")
 
     # -- loading -------------------------------------------------------------------------
     def load(self) -> None:
         """Open the index and warm the embedder, so the first question is fast."""
-        with self._lock:
-            self._index = Index(self.settings, self.embedder)
+        self._live = LiveIndex(lambda: Index(self.settings, self.embedder))
         self.embedder.load()
         self.embedder.embed_query("oppvarming")
         if self.reader is not None:
@@ -83,21 +80,13 @@ class Assistant:
 
     @property
     def ready(self) -> bool:
-        return self._index is not None
+        return self._live is not None
 
     def _current_index(self) -> Index:
-        index = self._index
-        if index is None:
+        """The index now; a finished ingest's new state is picked up in the background."""
+        if self._live is None:
             raise IndexNotReady()
-        if index.is_stale():  # a finished ingest replaced the state: pick it up
-            with self._lock:
-                if self._index is index:
-                    try:
-                        self._index = Index(self.settings, self.embedder)
-                    except IndexNotReady:
-                        log.warning("index changed but cannot be reloaded; keeping the old one")
-                index = self._index
-        return index  # type: ignore[return-value]
+        return self._live.current()
 
     @property
     def index(self) -> Index:
@@ -139,10 +128,10 @@ class Assistant:
             if generative and history
             else resolve(question, history)
         )
-        passages, timings = self.retriever.retrieve(resolved, k=RETRIEVE_K)
+        index = self.index  # one index for the whole answer, even if a reload swaps it
+        passages, timings = self.retriever.retrieve(resolved, k=RETRIEVE_K, index=index)
         passages = without_instructions(passages)
         q = analyse(resolved)
-        index = self.index
         passages = _with_named_section(index, q, passages)
         t_retrieved = time.perf_counter()
         readings = self._read(resolved, passages, started, deadline_s)

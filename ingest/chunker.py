@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,26 +91,40 @@ def _render_item(block: Block) -> str:
 
 
 def chunk_document(info: DocumentInfo, blocks: Iterable[Block]) -> list[Chunk]:
-    chunks: list[Chunk] = []
+    return list(iter_chunks(info, blocks))
+
+
+def iter_chunks(info: DocumentInfo, blocks: Iterable[Block]) -> Iterator[Chunk]:
+    """The chunks of a document as its blocks come in (a large file need not be in memory);
+    a chunk is yielded once no later block can change it."""
+    chunks: list[Chunk] = []  # made but not yet yielded
+    seen: set[str] = set()  # ids yielded: identical text under one heading is stored once
+    position = 0
     sections = _Sections()
     buf: list[_Unit] = []
 
     def emit(text: str, page: int | None) -> None:
         if len(text.split()) < MIN_WORDS:
             return
+        nonlocal position
         section = sections.path
+        cid = chunk_id(info.doc_id, section, page, text)
+        if cid in seen:
+            return
+        seen.add(cid)
         chunks.append(
             Chunk(
-                id=chunk_id(info.doc_id, section, page, text),
+                id=cid,
                 doc_id=info.doc_id,
                 title=info.title,
                 source=info.source,
                 section=section,
                 page=page,
-                position=len(chunks),
+                position=position,
                 text=text,
             )
         )
+        position += 1
 
     def flush(keep_intro: bool = False, next_unit: _Unit | None = None) -> None:
         carry = buf.pop() if keep_intro and len(buf) > 1 and buf[-1].intro else None
@@ -151,6 +165,8 @@ def chunk_document(info: DocumentInfo, blocks: Iterable[Block]) -> list[Chunk]:
         items.clear()
 
     for block in blocks:
+        yield from chunks
+        chunks.clear()
         if block.kind == "item":
             items.append(block)
             continue
@@ -166,7 +182,7 @@ def chunk_document(info: DocumentInfo, blocks: Iterable[Block]) -> list[Chunk]:
             add(_Unit(block.text, block.page, intro=intro, list_like=len(block.text) <= 120))
     close_list()
     flush()
-    return _dedupe(chunks)
+    yield from chunks
 
 
 def _open_intro(buf: list[_Unit]) -> _Unit | None:
@@ -177,21 +193,6 @@ def _open_intro(buf: list[_Unit]) -> _Unit | None:
         if not buf[i].list_like:
             return None
     return None
-
-
-def _dedupe(chunks: list[Chunk]) -> list[Chunk]:
-    """Identical text under the same heading (repeated PDF furniture) is stored once."""
-    seen: set[str] = set()
-    out = []
-    for c in chunks:
-        if c.id in seen:
-            continue
-        seen.add(c.id)
-        out.append(c)
-    return [
-        Chunk(c.id, c.doc_id, c.title, c.source, c.section, c.page, i, c.text)
-        for i, c in enumerate(out)
-    ]
 
 
 def _print_corpus(corpus_dir: Path) -> None:

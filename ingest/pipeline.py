@@ -12,6 +12,7 @@ killed at any point leaves the previous state serving; the next run finishes the
 from __future__ import annotations
 
 import fcntl
+import itertools
 import logging
 import os
 import time
@@ -20,19 +21,30 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ingest.chunker import CHUNKER_VERSION, chunk_document
+from ingest.chunker import CHUNKER_VERSION, iter_chunks
 from ingest.corpus import PlannedDocument, document_info, plan_documents, sha256_file
-from ingest.loaders import UnreadableFile, first_heading, load_file
+from ingest.loaders import UnreadableFile, iter_blocks
 from lhl import messages
 from lhl.embeddings import Embedder
 from lhl.errors import IngestFailed, LhlError
-from lhl.records import Chunk
+from lhl.records import Block, Chunk
 from lhl.settings import Settings
 from lhl.shared_state import SharedState
-from lhl.store import DocumentState, IndexState, chunk_terms, read_state, write_state
+from lhl.store import (
+    STAGE_LOGGER,
+    DocumentState,
+    IndexState,
+    chunk_terms,
+    read_state,
+    remove_stale_temp_files,
+    write_state,
+)
 from lhl.vectors import VectorStore, chroma_client
 
 log = logging.getLogger(__name__)
+# One debug line per step of a run ("ingest stage: embedded 16/48"): how far a run came, in a
+# debug log; scripts/kill_loop.py watches them to kill runs at chosen steps.
+stage_log = logging.getLogger(STAGE_LOGGER)
 
 LOCK_FILE = ".ingest.lock"
 # Present while a run may leave vectors no state names: from the first vector added until the
@@ -148,9 +160,11 @@ def ingest_lock(index_dir: Path) -> Iterator[None]:
         lock.truncate()
         lock.write(str(os.getpid()))
         lock.flush()
+        stage_log.debug("ingest stage: locked")
         try:
             yield
         finally:
+            stage_log.debug("ingest stage: unlocking")
             lock.truncate(0)
 
 
@@ -169,11 +183,15 @@ def run_ingest(
         raise IngestFailed(f"Fant ikke dokumentmappen «{corpus_dir}».")
     report = IngestReport()
     with ingest_lock(settings.index_dir):
+        remove_stale_temp_files(settings.index_dir)  # a run killed while writing the state
         old = _previous_state(settings.index_dir, report)
         if old is None and settings.chroma_url:
             old = _shared_state(settings, embedder)
         planned = plan_documents(corpus_dir, report.warnings)
-        new = _build_state(corpus_dir, planned, old, embedder, report, on_progress)
+        stage_log.debug("ingest stage: planned %d files", len(planned))
+        new = _build_state(
+            corpus_dir, planned, old, embedder, report, on_progress, settings.max_file_mb
+        )
         if not new.chunks:
             raise IngestFailed(
                 messages.INGEST_NOTHING.format(path=corpus_dir),
@@ -187,14 +205,18 @@ def run_ingest(
             return report
         pending = settings.index_dir / PENDING_FILE
         pending.touch()
+        stage_log.debug("ingest stage: pending marked")
         try:
             store = VectorStore(settings, embedder)
+            stage_log.debug("ingest stage: vector store open")
             report.embedded = _embed_missing(
                 store, new, _embedding_progress(new, len(planned), progress, on_progress)
             )
             _refresh_metadata(store, new, old)
+            stage_log.debug("ingest stage: metadata refreshed")
             if settings.chroma_url:  # first, so no host's copy is ever ahead of the server
                 SharedState(store.client, settings, embedder).publish(new)
+                stage_log.debug("ingest stage: shared state published")
             if old is None or new.to_json() != old.to_json():
                 write_state(settings.index_dir, new)
         except LhlError:
@@ -207,6 +229,7 @@ def run_ingest(
         report.orphans_deleted = _delete_orphans(store, new.live_ids)
         if report.orphans_deleted >= 0:
             pending.unlink(missing_ok=True)
+            stage_log.debug("ingest stage: pending cleared")
     report.seconds = time.perf_counter() - started
     log.info("ingest done: %s", report.summary().replace("\n", " | "))
     return report
@@ -249,6 +272,7 @@ def _build_state(
     embedder: Embedder,
     report: IngestReport,
     on_progress: OnProgress | None = None,
+    max_file_mb: int = 0,
 ) -> IndexState:
     new = IndexState(embedder=embedder.name, chunker=CHUNKER_VERSION)
     old_chunks = (
@@ -260,6 +284,7 @@ def _build_state(
     for done, doc in enumerate(planned):
         if on_progress:
             on_progress(IngestProgress("reading", done, len(planned), 0, len(planned)))
+        stage_log.debug("ingest stage: reading %s", doc.source)
         digest = sha256_file(doc.path)
         if digest in by_digest:
             # The same document under another name: indexed once (no duplicate passages in
@@ -278,8 +303,19 @@ def _build_state(
                 by_digest[digest] = doc.source
                 report.unchanged.append(doc.source)
                 continue
+        size = doc.path.stat().st_size
+        if max_file_mb and size > max_file_mb * 1_000_000:
+            reason = messages.FILE_TOO_LARGE.format(size=round(size / 1e6), limit=max_file_mb)
+            log.warning("skipping %s: %d bytes, over LHL_MAX_FILE_MB", doc.source, size)
+            if previous and all(cid in old_chunks for cid in previous.chunk_ids):
+                _keep(new, previous, old_chunks)
+                reason += " (forrige versjon er beholdt i indeksen)"
+            report.skipped[doc.source] = reason
+            continue
         try:
-            blocks = load_file(doc.path)
+            heading, blocks = _with_first_heading(iter_blocks(doc.path))
+            info = document_info(corpus_dir, doc.path, doc.entry, heading, doc.doc_id)
+            chunks = list(iter_chunks(info, blocks))
         except UnreadableFile as exc:
             log.warning("skipping unreadable file %s: %s", doc.source, exc)
             report.failed[doc.source] = str(exc)
@@ -287,11 +323,8 @@ def _build_state(
                 _keep(new, previous, old_chunks)  # keep what was indexed rather than lose it
                 report.failed[doc.source] += " (forrige versjon er beholdt i indeksen)"
             continue
-        heading = first_heading(blocks)
-        info = document_info(corpus_dir, doc.path, doc.entry, heading, doc.doc_id)
-        chunks = chunk_document(info, blocks)
         if not chunks:
-            report.skipped[doc.source] = "tom fil" if not blocks else "ingen tekst å lese inn"
+            report.skipped[doc.source] = "tom fil" if not blocks.count else "ingen tekst å lese inn"
             if previous:
                 report.removed.append(doc.source)
             continue
@@ -305,6 +338,35 @@ def _build_state(
         gone = set(old.documents) - kept
         report.removed = sorted([*report.removed, *gone])
     return new
+
+
+HEADING_LOOKAHEAD = 5000  # blocks read ahead for a document's first heading (its title)
+
+
+class _Counted:
+    """Blocks passed through, counted (an empty file and one with nothing to index differ)."""
+
+    def __init__(self, head: list[Block], rest: Iterator[Block]) -> None:
+        self._head, self._rest = head, rest
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Block]:
+        for block in itertools.chain(self._head, self._rest):
+            self.count += 1
+            yield block
+
+
+def _with_first_heading(blocks: Iterator[Block]) -> tuple[str | None, _Counted]:
+    """The document's first heading and all its blocks; a large file is not read to the end
+    for it (only HEADING_LOOKAHEAD blocks)."""
+    head: list[Block] = []
+    for block in blocks:
+        head.append(block)
+        if block.kind == "heading":
+            return block.text, _Counted(head, blocks)
+        if len(head) >= HEADING_LOOKAHEAD:
+            break
+    return None, _Counted(head, blocks)
 
 
 def _keep(
@@ -323,6 +385,7 @@ def _embed_missing(
     """Embeds only chunks whose vector is not stored yet; with none, the model is never loaded."""
     have = store.existing_ids([c.id for c in new.chunks])
     todo = [c for c in new.chunks if c.id not in have]
+    stage_log.debug("ingest stage: embedding %d of %d passages", len(todo), len(new.chunks))
     if todo:
         store.add(todo, progress(todo))
     return len(todo)
@@ -349,6 +412,7 @@ def _embedding_progress(
                 )
 
         def report(done: int, total: int) -> None:
+            stage_log.debug("ingest stage: embedded %d/%d", done, total)
             if progress:
                 progress(done, total)
             embedded(done, total)
@@ -374,6 +438,7 @@ def _delete_orphans(store: VectorStore, live: set[str]) -> int:
     """Vectors no live chunk uses (old versions, leftovers of a killed run); -1 if it failed."""
     try:
         orphans = [i for i in store.all_ids() if i not in live]
+        stage_log.debug("ingest stage: deleting %d orphans", len(orphans))
         store.delete(orphans)
         return len(orphans)
     except Exception:  # best effort: the pending marker stays, and the next ingest tries again

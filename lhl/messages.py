@@ -9,6 +9,10 @@ EMPTY_QUESTION = "Skriv et spørsmål først."
 QUESTION_TOO_LONG = "Spørsmålet er for langt (over {limit} tegn). Prøv å korte det ned."
 NO_INDEX = "Fant ingen indeks i «{path}». Kjør «lhl ingest» først."
 INGEST_NOTHING = "Fant ingen dokumenter som kunne leses inn i «{path}»."
+FILE_TOO_LARGE = (
+    "filen er {size} MB, over grensen på {limit} MB (LHL_MAX_FILE_MB; del den opp, "
+    "eller hev grensen)"
+)
 
 # Generative mode: why the answer shown is not the language model's as it wrote it.
 GENERATIVE_TRIMMED = "Deler av språkmodellens svar som ikke sto i kildene, er tatt bort."

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     # Requests per minute per client to /api/* (Teams excluded), as a token bucket that also
     # allows a burst of that size; 0 turns the limit off.
     rate_limit_per_minute: int = 600
+    # Files larger than this (MB) are skipped by `lhl ingest`, with a message; 0: no limit.
+    # Reading is bounded either way, but an ingest keeps every passage of the index in
+    # memory (about 6 × the text) and embeds ~6 passages/s: 200 MB of text is ~1.2 GB and
+    # 10–16 hours (scripts/bigfile_memory.py).
+    max_file_mb: int = 200
 
     @field_validator("embeddings")
     @classmethod

@@ -17,8 +17,9 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -34,8 +35,12 @@ from lhl.text import heading_terms, terms
 from lhl.vectors import VectorStore
 
 log = logging.getLogger(__name__)
+# Debug lines naming each step of an ingest run (ingest/pipeline.py), the state swap included.
+STAGE_LOGGER = "lhl.ingest.stage"
+_stage_log = logging.getLogger(STAGE_LOGGER)
 
 STATE_FILE = "state.json"
+_TEMP_PREFIX = ".state-"
 STATE_FORMAT = 1
 
 
@@ -133,14 +138,18 @@ def read_state(index_dir: Path) -> IndexState | None:
 def write_state(index_dir: Path, state: IndexState) -> None:
     """Atomic replace: readers see the old state or the new one, never half of one."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=index_dir)
+    # The writer's pid in the name: a later ingest removes what a killed writer left behind.
+    fd, tmp = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=".tmp", dir=index_dir)
+    _stage_log.debug("ingest stage: writing state")
     try:
         os.fchmod(fd, 0o644)  # mkstemp makes it private; a service may run as another user
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(state.to_json(), f, ensure_ascii=False)
             f.flush()
             os.fsync(f.fileno())
+        _stage_log.debug("ingest stage: state written, not yet in place")
         os.replace(tmp, index_dir / STATE_FILE)
+        _stage_log.debug("ingest stage: state replaced")
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -152,6 +161,31 @@ def write_state(index_dir: Path, state: IndexState) -> None:
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def remove_stale_temp_files(index_dir: Path) -> int:
+    """Half-written states left by a process killed inside `write_state` (its pid is in the
+    name and no longer runs). Returns how many were removed."""
+    removed = 0
+    for path in index_dir.glob(f"{_TEMP_PREFIX}*.tmp"):
+        pid = path.name[len(_TEMP_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and _running(int(pid)):
+            continue  # being written now (a service keeping its copy of a shared state)
+        path.unlink(missing_ok=True)
+        removed += 1
+    if removed:
+        log.info("removed %d half-written state files in %s", removed, index_dir)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 class Index:
@@ -219,11 +253,14 @@ class Index:
             log.warning("cannot keep a local copy of the shared state: %r", exc)
         return state
 
-    def _state_mtime(self) -> float:
+    def _state_mtime(self) -> tuple[int, int]:
+        """Which state file is in place: a replaced one has a new inode (os.replace of a new
+        file), even when two ingests finish within the file system's time resolution."""
         try:
-            return (self.settings.index_dir / STATE_FILE).stat().st_mtime
+            st = (self.settings.index_dir / STATE_FILE).stat()
         except FileNotFoundError:
-            return 0.0
+            return (0, 0)
+        return (st.st_ino, st.st_mtime_ns)
 
     def is_stale(self) -> bool:
         """True when an ingest has replaced the state since this view was loaded: here, or
@@ -239,6 +276,11 @@ class Index:
             log.warning("cannot ask the Chroma server for the index state: %r", exc)
             return False
         return current is not None and current != self.generation
+
+    def warm(self) -> None:
+        """Search once: Chroma reads a collection's vector index on its first search (~60 ms
+        for 1,700 passages), which a reload does before the swap, not in a request."""
+        self.dense_search("oppvarming", 1)
 
     @property
     def documents(self) -> list[DocumentState]:
@@ -268,3 +310,57 @@ class Index:
         except Exception as exc:
             raise IndexUnavailable(detail=f"dense search failed: {exc!r}") from exc
         return [(self.by_id[cid], score) for cid, score in hits]
+
+
+class LiveIndex:
+    """The index a service answers from, replaced whole when an ingest has swapped the state.
+
+    A request takes one `Index` from `current()` and uses only that one, so the state, the
+    lexical index, the live-chunk filter and the Chroma view it sees always belong together.
+    A newer state is loaded (and its vectors read by one search) in a background thread
+    while the old index goes on answering; the swap is one assignment, so no request waits for a reload or sees half of one. A reload
+    that fails (the state replaced again under it, Chroma busy) keeps the old index and is
+    tried again on a later request, at most every `RETRY_S`.
+    """
+
+    RETRY_S = 1.0
+
+    def __init__(self, load: Callable[[], Index]) -> None:
+        self._load = load
+        self._index = load()
+        self._reloading = threading.Lock()
+        self._next_try = 0.0
+        self.reloads = 0  # swaps done, for tests and logs
+
+    def current(self) -> Index:
+        index = self._index
+        if (
+            time.monotonic() >= self._next_try
+            and index.is_stale()
+            and self._reloading.acquire(blocking=False)
+        ):
+            threading.Thread(
+                target=self._reload, args=(index,), name="lhl-index-reload", daemon=True
+            ).start()
+        return index
+
+    def _reload(self, stale: Index) -> None:
+        try:
+            if self._index is not stale:
+                return
+            started = time.perf_counter()
+            fresh = self._load()
+            fresh.warm()
+            self._index = fresh
+            self.reloads += 1
+            log.info(
+                "index reloaded: %d documents, %d passages (%.0f ms)",
+                len(fresh.state.documents),
+                len(fresh.chunks),
+                (time.perf_counter() - started) * 1000,
+            )
+        except Exception as exc:  # keep answering from the old index; try again later
+            self._next_try = time.monotonic() + self.RETRY_S
+            log.warning("index changed but cannot be reloaded yet; keeping the old one: %r", exc)
+        finally:
+            self._reloading.release()

@@ -362,3 +362,65 @@ def test_a_section_called_innhold_with_prose_is_not_dropped_as_a_toc() -> None:
         "# Plan\n\n## Innhold\n\n- Innledning\n- Mål\n\n## Innledning\n\nPlanen gjelder.\n"
     )
     assert texts(toc, "item") == [] and "Planen gjelder." in texts(toc)
+
+
+# --- large text files: read a window at a time --------------------------------------------------
+
+
+def _large_text(paragraphs: int) -> str:
+    parts = ["# Et stort dokument\n"]
+    for i in range(paragraphs):
+        if i % 25 == 0:
+            parts.append(f"## Del {i // 25 + 1}\n")
+        parts.append(
+            f"Avsnitt {i} forteller at kommune nummer {i} har {i + 3} måltidsvenner som "
+            f"besøker eldre på Ørland og i Åfjord hver uke, og at {i % 7 + 2} frivillige "
+            "lager maten sammen med kommunens kjøkken.\n"
+        )
+    return "\n".join(parts)
+
+
+def test_large_text_file_is_read_a_window_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file many windows long gives the blocks whole-file reading gives (paragraphs split
+    by blank lines), while only about one window is held at a time."""
+    import tracemalloc
+
+    from ingest import loaders
+
+    monkeypatch.setattr(loaders, "WINDOW_BYTES", 16 * 1024)
+    text = _large_text(4000)  # ~800 KB: 50 windows
+    path = tmp_path / "stor.txt"
+    path.write_text(text, encoding="utf-8")
+    tracemalloc.start()
+    try:
+        count = 0
+        blocks = loaders.iter_blocks(path)
+        first = next(blocks)
+        for _ in blocks:
+            count += 1
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert first == Block("heading", "Et stort dokument", level=1)
+    assert count + 1 == len(load_text(text))
+    assert list(loaders.iter_blocks(path)) == load_text(text)
+    assert peak < len(text) / 2, f"peak {peak} bytes for a {len(text)}-character file"
+
+
+def test_large_windows_1252_file_is_decoded_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One byte that is not UTF-8, far into a large file, makes all of it Windows-1252 (as for
+    a small file), not a file of two encodings."""
+    from ingest import loaders
+
+    monkeypatch.setattr(loaders, "WINDOW_BYTES", 16 * 1024)
+    text = _large_text(600)
+    path = tmp_path / "gammel.txt"
+    path.write_bytes(text.encode("cp1252"))
+    assert [b.text for b in loaders.iter_blocks(path)] == [b.text for b in load_text(text)]
+    path.write_bytes(b"\x00\x01" + text.encode("cp1252"))
+    with pytest.raises(UnreadableFile):
+        load_file(path)
