@@ -1,6 +1,9 @@
 """Start-up in the background: ingest when the index is missing or stale, then load the assistant.
 
 The HTTP server answers at once (/healthz), /readyz turns true when the assistant is loaded.
+When an index made with the same embedder is already there, it is loaded first and serves
+while the start-up ingest brings it up to date (the assistant picks up the new state by
+itself); only a missing or unusable index makes the service wait for the ingest.
 If there is no usable index, the loader tries again every few seconds, so an `lhl ingest` run
 in another terminal brings the service up without a restart.
 """
@@ -107,27 +110,49 @@ class Startup:
         self.metrics.ready.set(1 if state == "ready" else 0)
 
     def _run(self) -> None:
+        if self.ingest_first and self._servable() and self._try_load():
+            self._ingest()  # the old index answers meanwhile
+            return
         if self.ingest_first:
             self._ingest()
-        while not self._stop.is_set():
-            try:
-                self._load()
-                return
-            except LhlError as exc:
-                self.error = exc
-                log.warning("cannot load the index yet: %s", exc.detail)
-            except Exception:
-                self.error = LhlError()
-                log.exception("loading the assistant failed")
-            self._set("failed")
+        self._load_until_ready()
+
+    def _servable(self) -> bool:
+        """An index made with this embedder is there, whatever the corpus is now."""
+        try:
+            state = read_state(self.settings.index_dir)
+        except Exception:
+            return False
+        return bool(
+            state is not None
+            and state.chunks
+            and state.embedder == make_embedder(self.settings.embeddings).name
+        )
+
+    def _load_until_ready(self) -> None:
+        while not self._stop.is_set() and not self._try_load():
             if self._stop.wait(RETRY_S):
                 return
+
+    def _try_load(self) -> bool:
+        try:
+            self._load()
+            return True
+        except LhlError as exc:
+            self.error = exc
+            log.warning("cannot load the index yet: %s", exc.detail)
+        except Exception:
+            self.error = LhlError()
+            log.exception("loading the assistant failed")
+        self._set("failed")
+        return False
 
     def _ingest(self) -> None:
         try:
             if index_is_current(self.settings):
                 return
-            self._set("ingesting")
+            if self.state != "ready":
+                self._set("ingesting")
             self.announce(f"Leser inn dokumentene i «{self.settings.corpus_dir}» …")
             embedder = make_embedder(self.settings.embeddings, threads=default_ingest_threads())
             report = run_ingest(

@@ -91,3 +91,37 @@ def test_live_index_keeps_answering_from_the_old_index_until_a_new_one_loads(
     assert len(new.lexical.idf) and new.live != old.live
     assert "corpus/ny-rapport.md" in new.state.documents
     assert "corpus/ny-rapport.md" not in old.state.documents
+
+
+@pytest.mark.slow
+def test_restart_on_a_changed_corpus_answers_from_the_old_index_while_it_ingests(
+    tmp_path: Path,
+) -> None:
+    """`lhl serve` started on a corpus that changed since the last ingest: it is ready at once
+    with the index there is, its own start-up ingest runs behind it, and the answers move to
+    the new corpus when that ingest has swapped the state: no 503 while it runs."""
+    old_corpus, new_corpus = write_corpora(tmp_path, added_paragraphs=24)
+    settings = settings_for(tmp_path / "index", old_corpus).model_copy(
+        update={"rate_limit_per_minute": 0, "feedback_db": tmp_path / "feedback.sqlite3"}
+    )
+    run_ingest(settings, HashEmbedder(), old_corpus)
+    served = settings.model_copy(
+        update={"corpus_dir": new_corpus, "embeddings": "hash:delay=0.15"}  # a slow ingest
+    )
+    with run_server(served, tmp_path / "server") as server:
+        load = Load(server.url, clients=2)
+        started = time.monotonic()
+        load.start()
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not any(r.side == "new" for r in load.replies):
+                time.sleep(0.2)
+            time.sleep(1.0)
+        finally:
+            load.stop()
+        log = server.log()
+    report = SwitchReport(load.replies, started, None, 0)
+    assert report.failures == [], log
+    assert report.backslides() == []
+    sides = [r.side for r in sorted(report.replies, key=lambda r: r.sent)]
+    assert sides[0] == "old" and sides[-1] == "new"
