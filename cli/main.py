@@ -1,4 +1,4 @@
-"""The `lhl` command: ingest, ask, serve, eval. User-facing text in Norwegian."""
+"""The `lhl` command: ingest, ask, serve, eval, bench. User-facing text in Norwegian."""
 
 from __future__ import annotations
 
@@ -162,6 +162,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval_command(args, _settings(args))
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench.run import run_bench_command
+
+    return run_bench_command(args, _settings(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lhl", description="Leve hele livet-assistenten")
     parser.add_argument("-v", "--verbose", action="store_true", help="vis logg")
@@ -202,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="kjør spørsmålsfiler og skriv rapport")
     add_eval_arguments(p)
     p.set_defaults(func=cmd_eval)
+
+    from bench.run import add_bench_arguments
+
+    p = sub.add_parser("bench", help="mål fart, minne og skala; skriver bench.json og bench.md")
+    add_bench_arguments(p)
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -4,20 +4,14 @@ so that another host can serve."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from conftest import make_settings
 
 from assistant.service import Assistant
+from bench.service import chroma_cli, free_port, run_chroma
 from ingest.pipeline import run_ingest
 from lhl.embeddings import HashEmbedder
 from lhl.errors import IndexUnavailable
@@ -30,63 +24,12 @@ pytestmark = pytest.mark.server
 PRIZE = "arsrapport-2022-kap-2-4-nasjonalt-stotteapparat-aktiviteter.txt"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def chroma_cli() -> str:
-    cli = Path(sys.executable).parent / "chroma"
-    if not cli.exists():
-        found = shutil.which("chroma")
-        if not found:
-            pytest.skip("the chroma CLI (from the chromadb package) is not installed")
-        return found
-    return str(cli)
-
-
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
-    log = (data / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            chroma_cli(),
-            "run",
-            "--path",
-            str(data / "db"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("chroma run did not start:\n" + (data / "server.log").read_text())
-            time.sleep(0.2)
+    if chroma_cli() is None:
+        pytest.skip("the chroma CLI (from the chromadb package) is not installed")
+    with run_chroma(tmp_path_factory.mktemp("chroma-server")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
 
 
 def server_settings(tmp_path: Path, url: str) -> Settings:

@@ -1,0 +1,274 @@
+"""bench.json and bench.md: the figures, the targets (ratios to what the machine can do) and
+whether each is met. The README's speed table is `targets_table()` of the latest bench.json
+(scripts/readme_figures.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.figures import num
+
+FORMAT = 1
+
+
+def _get(data: dict[str, Any], *path: str | int) -> Any:
+    for key in path:
+        if data is None:
+            return None
+        try:
+            data = data[key]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _level(result: dict[str, Any], clients: int) -> dict[str, Any] | None:
+    levels = _get(result, "http", "levels") or []
+    return next((lv for lv in levels if lv["clients"] == clients), None)
+
+
+def _target(
+    key: str, text: str, measured: float | None, limit: float | None, at_most: bool, unit: str
+) -> dict[str, Any]:
+    passed = None
+    if measured is not None and limit is not None:
+        passed = measured <= limit if at_most else measured >= limit
+    return {
+        "id": key,
+        "text": text,
+        "measured": measured,
+        "limit": round(limit, 2) if limit is not None else None,
+        "at_most": at_most,
+        "unit": unit,
+        "passed": passed,
+    }
+
+
+def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's targets, checked against this run's figures (None where a part was not run)."""
+    cores = _get(result, "meta", "cpus") or 1
+    out = []
+    floor = _get(result, "floor", "retrieval_ms")
+    out.append(
+        _target(
+            "retrieval_p50",
+            "Gjenfinning i prosess, p50 ≤ 2 × gulvet",
+            _get(result, "inprocess", "retrieve", "p50"),
+            2 * floor if floor else None,
+            True,
+            "ms",
+        )
+    )
+    cpu = _get(result, "inprocess", "cpu_ms_per_question")
+    l32, l8 = _level(result, 32), _level(result, 8)
+    out.append(
+        _target(
+            "saturation_rps",
+            f"32 klienter: svar/s ≥ 85 % av kjerner × 1000 / CPU-ms per spørsmål ({cores} kjerner)",
+            l32["rps"] if l32 else None,
+            0.85 * cores * 1000 / cpu if cpu else None,
+            False,
+            "svar/s",
+        )
+    )
+    out.append(
+        _target("saturation_errors", "32 klienter: ingen feil", l32["errors"] if l32 else None, 0, True, "feil")
+    )
+    p95 = _get(result, "inprocess", "total", "p95")
+    out.append(
+        _target(
+            "p95_8_clients",
+            "8 klienter: p95 ≤ 1,5 × (8 / kjerner) × p95 i prosess",
+            l8["p95"] if l8 else None,
+            1.5 * (8 / cores) * p95 if p95 else None,
+            True,
+            "ms",
+        )
+    )
+    reader = _get(result, "http", "settings", "reader") == "on"
+    out.append(
+        _target(
+            "server_memory",
+            "Tjenestens minne ≤ 1,5 GB" + (" med leseren lastet" if reader else " (uten leser i denne kjøringen)"),
+            _get(result, "http", "peak_rss_mb"),
+            1536.0,
+            True,
+            "MB",
+        )
+    )
+    raw = _get(result, "ingest", "raw", "per_s")
+    copies = _get(result, "ingest", "scaled", "copies") or 20
+    out.append(
+        _target(
+            "ingest_throughput",
+            f"Innlesing ({copies}× korpus) ≥ 0,8 × embedderens rå fart",
+            _get(result, "ingest", "scaled", "per_s"),
+            0.8 * raw if raw else None,
+            False,
+            "avsnitt/s",
+        )
+    )
+    out.append(
+        _target("ingest_nochange", "Uendret korpus lest inn på nytt ≤ 3 s", _get(result, "ingest", "nochange", "seconds"), 3.0, True, "s")
+    )
+    sizes = _get(result, "growth", "sizes") or []
+    span = f"{sizes[-1]['passages']} mot {sizes[0]['passages']} avsnitt" if len(sizes) > 1 else ""
+    for kind, label in (("lexical", "leksikalsk"), ("dense", "tett")):
+        out.append(
+            _target(
+                f"growth_{kind}",
+                f"Vekst, {label}: p95 ved {span or 'største'} ≤ 3 × (forholdstall)",
+                _get(result, "growth", f"{kind}_p95_growth"),
+                3.0,
+                True,
+                "×",
+            )
+        )
+    answered = _get(result, "chroma_server", "answered")
+    out.append(
+        _target(
+            "replicas_answer",
+            "To tjenester mot samme Chroma-tjener svarer begge",
+            sum(bool(a["found"]) for a in answered) if answered else None,
+            len(answered) if answered else None,
+            False,
+            "svarer",
+        )
+    )
+    visible = _get(result, "chroma_server", "visible_s")
+    out.append(
+        _target(
+            "replicas_visible",
+            "Ny innlesing synlig i begge innen 10 s",
+            max(v if v is not None else float("inf") for v in visible) if visible else None,
+            10.0,
+            True,
+            "s",
+        )
+    )
+    return out
+
+
+def _verdict(t: dict[str, Any]) -> str:
+    return {True: "ja", False: "**nei**", None: "ikke målt"}[t["passed"]]
+
+
+def _figure(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    if value == float("inf"):
+        return "ikke synlig"
+    digits = 0 if unit in {"feil", "svarer"} or abs(value) >= 100 else 2 if abs(value) < 10 else 1
+    return f"{num(value, digits)} {unit}"
+
+
+def targets_table(result: dict[str, Any]) -> str:
+    lines = ["| Mål | Krav | Målt | Oppfylt |", "|---|---:|---:|---|"]
+    for t in result.get("targets") or targets(result):
+        sign = "≤" if t["at_most"] else "≥"
+        limit = f"{sign} {_figure(t['limit'], t['unit'])}" if t["limit"] is not None else "–"
+        lines.append(f"| {t['text']} | {limit} | {_figure(t['measured'], t['unit'])} | {_verdict(t)} |")
+    meta = result.get("meta", {})
+    lines += [
+        "",
+        f"Målt {str(meta.get('created', ''))[:16].replace('T', ' ')} med `lhl bench"
+        f"{' --quick' if meta.get('quick') else ''}` på {meta.get('cpus')} kjerner, "
+        f"belastning (1 min) {num(_get(meta, 'load_before', 0), 2)} før og "
+        f"{num(_get(meta, 'load_after', 0), 2)} etter; {meta.get('embeddings')}, leser {meta.get('reader')}.",
+    ]
+    return "\n".join(lines)
+
+
+def _lat_row(name: str, f: dict[str, Any] | None) -> str:
+    if not f:
+        return f"| {name} | – | – | – | – |"
+    x = f.get("x_p50")
+    return f"| {name} | {num(f['p50'], 2)} | {num(f['p95'], 2)} | {num(f['p99'], 2)} | {num(x) + '×' if x else '–'} |"
+
+
+def render_md(result: dict[str, Any]) -> str:
+    parts = ["# Fart og skala (`lhl bench`)", "", targets_table(result), ""]
+    floor = result.get("floor")
+    if floor:
+        parts += ["## Gulvet", "", "| Steg | p50 ms | p95 ms |", "|---|---:|---:|"]
+        labels = {"embed": "Embedding av ett spørsmål", "chroma": "Ett Chroma-søk (30 naboer)",
+                  "lexical": "Ett leksikalsk oppslag (30)", "read": "Én lesing (5 avsnitt)"}
+        for key, label in labels.items():
+            f = floor["steps"].get(key)
+            parts.append(f"| {label} | {num(f['p50'], 2)} | {num(f['p95'], 2)} |" if f else f"| {label} | – | – |")
+        parts += ["", f"Gulv for gjenfinning {num(floor['retrieval_ms'], 2)} ms, for et helt spørsmål {num(floor['ask_ms'], 2)} ms.", ""]
+    inproc = result.get("inprocess")
+    if inproc:
+        parts += [
+            "## I prosess", "",
+            f"{inproc['questions']} ulike spørsmål ({inproc.get('sources', {})}); {inproc['read_by_reader']} lest av leseren; "
+            f"CPU {num(inproc['cpu_ms_per_question'])} ms per spørsmål.", "",
+            "| Del | p50 ms | p95 ms | p99 ms | p50 / gulv |", "|---|---:|---:|---:|---:|",
+            _lat_row("Hele spørsmålet", inproc["total"]), _lat_row("Gjenfinning", inproc["retrieve"]),
+            _lat_row("Lesing", inproc["read"]), _lat_row("Resten", inproc["rest"]), "",
+        ]
+    http = result.get("http")
+    if http:
+        parts += [
+            "## Over HTTP", "", f"Innstillinger: {http['settings']}. Klar etter {num(http['ready_s'])} s.", "",
+            "| Klienter | svar/s | p50 ms | p95 ms | p99 ms | p50 / gulv | feil | topp minne MB |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for lv in http["levels"]:
+            parts.append(
+                f"| {lv['clients']} | {num(lv['rps'])} | {num(lv['p50'])} | {num(lv['p95'])} | {num(lv['p99'])} | "
+                f"{num(lv.get('x_p50'))}× | {lv['errors']} | {num(lv['peak_rss_mb'], 0)} |"
+            )
+        parts.append("")
+    ingest = result.get("ingest")
+    if ingest:
+        parts += [
+            "## Innlesing", "", f"{ingest['threads']} tråder; embedderen alene {num(ingest['raw']['per_s'])} avsnitt/s.", "",
+            "| Kjøring | avsnitt | nye embeddinger | s | avsnitt/s | / rå fart |", "|---|---:|---:|---:|---:|---:|",
+        ]
+        for key, label in (("cold", "Kald (med lasting av modellen)"), ("nochange", "Uendret"), ("scaled", f"{ingest['scaled'].get('copies')}× korpus")):
+            r = ingest[key]
+            parts.append(f"| {label} | {r['passages']} | {r['embedded']} | {num(r['seconds'], 2)} | {num(r['per_s'])} | {num(r.get('x_raw'), 2)} |")
+        parts.append("")
+    growth = result.get("growth")
+    if growth:
+        parts += [
+            "## Vekst", "",
+            "| Avsnitt | leksikalsk p50 / p95 ms | tett p50 / p95 ms | minne MB (leksikalsk + tett) | bygget s |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for s in growth["sizes"]:
+            m = s["rss_mb"]
+            parts.append(
+                f"| {s['passages']} | {num(s['lexical']['p50'], 2)} / {num(s['lexical']['p95'], 2)} | "
+                f"{num(s['dense']['p50'], 2)} / {num(s['dense']['p95'], 2)} | {num(m['total'], 0)} ({num(m['lexical'], 0)} + {num(m['dense'], 0)}) | {num(s['build_s'])} |"
+            )
+        parts.append("")
+    server = result.get("chroma_server")
+    if server:
+        d = server["dense"]
+        parts += [
+            "## Chroma som tjener", "",
+            f"Tett søk mot `chroma run` på loopback: p50 {num(d['p50'], 2)} ms, p95 {num(d['p95'], 2)} ms ({num(d.get('x_p50'))}× gulvet). "
+            f"To tjenester: {server['answered']}; ny innlesing {num(server['new_ingest_s'])} s, synlig etter {server['visible_s']} s.",
+            "",
+        ]
+    if result.get("notes"):
+        parts += ["## Merknader", "", *[f"- {n}" for n in result["notes"]], ""]
+    return "\n".join(parts)
+
+
+def write(result: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    result["targets"] = targets(result)
+    (out / "bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / "bench.md").write_text(render_md(result), encoding="utf-8")
+
+
+def load(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("format") != FORMAT:
+        raise ValueError(f"ukjent format {data.get('format')!r}")
+    return data  # type: ignore[no-any-return]
