@@ -28,6 +28,7 @@ def _client_loop(
     stop_at: float,
     latencies: list[float],
     errors: list[str],
+    read: list[bool],
 ) -> None:
     i = start
     with httpx.Client(base_url=url, timeout=60.0) as client:
@@ -37,8 +38,9 @@ def _client_loop(
             started = time.perf_counter()
             try:
                 response = client.post("/api/ask", json={"question": question})
-                response.read()
                 ok = response.status_code == 200
+                if ok:
+                    read.append(bool(response.json().get("reader")))
             except httpx.HTTPError as exc:
                 ok, response = False, None
                 errors.append(type(exc).__name__)
@@ -53,13 +55,14 @@ def load_level(
 ) -> dict[str, Any]:
     latencies: list[float] = []
     errors: list[str] = []
+    read: list[bool] = []
     stride = max(1, len(questions) // clients)
     started = time.monotonic()
     stop_at = started + seconds
     threads = [
         threading.Thread(
             target=_client_loop,
-            args=(server.url, questions, c * stride, stop_at, latencies, errors),
+            args=(server.url, questions, c * stride, stop_at, latencies, errors, read),
             daemon=True,
         )
         for c in range(clients)
@@ -75,6 +78,7 @@ def load_level(
         "seconds": round(elapsed, 2),
         "requests": len(latencies),
         "rps": round(len(latencies) / elapsed, 2),
+        "read_by_reader": round(sum(read) / len(read), 3) if read else None,
         "errors": len(errors),
         "error_kinds": sorted(set(errors)),
         **latency(latencies),
@@ -108,7 +112,8 @@ def measure_http(
             say(
                 f"  {clients:>2} klienter: {num(level['rps'])} svar/s, p50 {num(level['p50'])} ms, "
                 f"p95 {num(level['p95'])} ms, p99 {num(level['p99'])} ms, "
-                f"{level['errors']} feil, topp minne {num(level['peak_rss_mb'], 0)} MB"
+                f"{level['errors']} feil, {num(100 * (level['read_by_reader'] or 0), 0)} % lest av leseren, "
+                f"topp minne {num(level['peak_rss_mb'], 0)} MB"
             )
     return {
         "settings": {
@@ -116,6 +121,7 @@ def measure_http(
             "embed_threads": served.embed_threads,
             "reader": served.reader,
             "reader_threads": served.reader_threads,
+            "reader_workers": served.reader_pool_size,
             "reader_budget_s": served.reader_budget_s,
             "rate_limit_per_minute": 0,
         },

@@ -54,7 +54,11 @@ def raw_worker(spec: str, threads: int, passages: int) -> dict[str, Any]:
     started = time.perf_counter()
     embedder.embed_documents(texts)
     seconds = time.perf_counter() - started
-    return {"passages": len(texts), "seconds": round(seconds, 2), "per_s": round(len(texts) / seconds, 2)}
+    return {
+        "passages": len(texts),
+        "seconds": round(seconds, 2),
+        "per_s": round(len(texts) / seconds, 2),
+    }
 
 
 def scaled_corpus(src: Path, dst: Path, copies: int) -> None:
@@ -104,7 +108,15 @@ def measure_ingest(
 ) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        [sys.executable, "-m", "bench.ingest", "--raw", settings.embeddings, str(threads), str(raw_passages)],
+        [
+            sys.executable,
+            "-m",
+            "bench.ingest",
+            "--raw",
+            settings.embeddings,
+            str(threads),
+            str(raw_passages),
+        ],
         env=settings_env(settings, {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": str(threads)}),
         cwd=workdir,
         capture_output=True,

@@ -9,6 +9,7 @@ ratio to its floor, so figures from a busy or a slow machine stay comparable.
 
 from __future__ import annotations
 
+import concurrent.futures
 import resource
 import time
 from collections.abc import Callable, Sequence
@@ -46,9 +47,9 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _timed(fn: Callable[[], object]) -> float:
+def _timed(fn: Callable[..., object], *args: Any) -> float:
     started = time.perf_counter()
-    fn()
+    fn(*args)
     return (time.perf_counter() - started) * 1000
 
 
@@ -58,34 +59,32 @@ def measure_floor(assistant: Assistant, questions: Sequence[str]) -> dict[str, A
     embedder = assistant.embedder
     for q in questions[:3]:  # warm-up
         embedder.embed_query(q)
-    embed_ms, vectors = [], []
-    for q in questions:
-        started = time.perf_counter()
-        vectors.append(embedder.embed_query(q))
-        embed_ms.append((time.perf_counter() - started) * 1000)
-    chroma_ms = [_timed(lambda v=v: index.dense_search_by_vector(v, DEPTH)) for v in vectors]
-    lexical_ms = [_timed(lambda q=q: index.lexical_search(q, DEPTH)) for q in questions]
+    embed_ms = [_timed(embedder.embed_query, q) for q in questions]
+    vectors = [embedder.embed_query(q) for q in questions]
+    chroma_ms = [_timed(index.dense_search_by_vector, v, DEPTH) for v in vectors]
+    lexical_ms = [_timed(index.lexical_search, q, DEPTH) for q in questions]
     read_ms: list[float] = []
     reader = assistant.reader
     if reader is not None:
-        for q in questions:
-            top = assistant.retriever.retrieve(q)[0][: reading.READ_K]
-            units = [[u.text for u in answerer.units(p.chunk.text)] for p in top]
-            read_ms.append(_timed(lambda q=q, t=top, u=units: reader.read(q, t, u)))
-    steps = {
+        # In a thread of its own, as the service reads (never in the main thread).
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            for q in questions:
+                top = assistant.retriever.retrieve(q)[0][: reading.READ_K]
+                units = [[u.text for u in answerer.units(p.chunk.text)] for p in top]
+                read_ms.append(pool.submit(_timed, reader.read, q, top, units).result())
+    found = {
         "embed": latency(embed_ms),
         "chroma": latency(chroma_ms),
         "lexical": latency(lexical_ms),
-        "read": latency(read_ms) if read_ms else None,
     }
-    retrieval = sum(steps[k]["p50"] for k in ("embed", "chroma", "lexical"))  # type: ignore[index]
-    read = steps["read"]["p50"] if steps["read"] else 0.0
+    retrieval = sum(f["p50"] for f in found.values())
+    read = latency(read_ms) if read_ms else None
     return {
         "questions": len(questions),
-        "steps": steps,
+        "steps": {**found, "read": read},
         "retrieval_ms": round(retrieval, 2),
-        "read_ms": round(read, 2) if steps["read"] else None,
-        "ask_ms": round(retrieval + read, 2),
+        "read_ms": read["p50"] if read else None,
+        "ask_ms": round(retrieval + (read["p50"] if read else 0.0), 2),
     }
 
 

@@ -51,7 +51,9 @@ def _wait_visible(servers: list[LiveServer], limit_s: float) -> list[float | Non
                 if seen[i] is not None:
                     continue
                 response = client.get("/api/search", params={"q": NEW_QUERY, "k": 3})
-                passages = response.json().get("passages", []) if response.status_code == 200 else []
+                passages = (
+                    response.json().get("passages", []) if response.status_code == 200 else []
+                )
                 if any(MARKER in p.get("text", "") for p in passages):
                     seen[i] = round(time.monotonic() - started, 2)
             time.sleep(0.2)
@@ -108,11 +110,15 @@ def measure_replicas(
                         "feedback_db": workdir / name / "feedback.sqlite3",
                     }
                 )
-                servers.append(stack.enter_context(run_server(replica, workdir / name, timeout=300)))
+                servers.append(
+                    stack.enter_context(run_server(replica, workdir / name, timeout=300))
+                )
             answered = [_answers(s) for s in servers]
             say(
                 "  to tjenester mot samme Chroma: "
-                + ", ".join("svarer" if a["found"] else f"svarer ikke ({a['status']})" for a in answered)
+                + ", ".join(
+                    "svarer" if a["found"] else f"svarer ikke ({a['status']})" for a in answered
+                )
             )
             (corpus / NEW_FILE).write_text(NEW_TEXT, encoding="utf-8")
             second = run_lhl_ingest(shared, corpus, shared.index_dir, threads)

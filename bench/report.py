@@ -74,7 +74,14 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         )
     )
     out.append(
-        _target("saturation_errors", "32 klienter: ingen feil", l32["errors"] if l32 else None, 0, True, "feil")
+        _target(
+            "saturation_errors",
+            "32 klienter: ingen feil",
+            l32["errors"] if l32 else None,
+            0,
+            True,
+            "feil",
+        )
     )
     p95 = _get(result, "inprocess", "total", "p95")
     out.append(
@@ -91,7 +98,8 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     out.append(
         _target(
             "server_memory",
-            "Tjenestens minne ≤ 1,5 GB" + (" med leseren lastet" if reader else " (uten leser i denne kjøringen)"),
+            "Tjenestens minne ≤ 1,5 GB"
+            + (" med leseren lastet" if reader else " (uten leser i denne kjøringen)"),
             _get(result, "http", "peak_rss_mb"),
             1536.0,
             True,
@@ -111,7 +119,14 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         )
     )
     out.append(
-        _target("ingest_nochange", "Uendret korpus lest inn på nytt ≤ 3 s", _get(result, "ingest", "nochange", "seconds"), 3.0, True, "s")
+        _target(
+            "ingest_nochange",
+            "Uendret korpus lest inn på nytt ≤ 3 s",
+            _get(result, "ingest", "nochange", "seconds"),
+            3.0,
+            True,
+            "s",
+        )
     )
     sizes = _get(result, "growth", "sizes") or []
     span = f"{sizes[-1]['passages']} mot {sizes[0]['passages']} avsnitt" if len(sizes) > 1 else ""
@@ -169,7 +184,9 @@ def targets_table(result: dict[str, Any]) -> str:
     for t in result.get("targets") or targets(result):
         sign = "≤" if t["at_most"] else "≥"
         limit = f"{sign} {_figure(t['limit'], t['unit'])}" if t["limit"] is not None else "–"
-        lines.append(f"| {t['text']} | {limit} | {_figure(t['measured'], t['unit'])} | {_verdict(t)} |")
+        lines.append(
+            f"| {t['text']} | {limit} | {_figure(t['measured'], t['unit'])} | {_verdict(t)} |"
+        )
     meta = result.get("meta", {})
     lines += [
         "",
@@ -193,26 +210,47 @@ def render_md(result: dict[str, Any]) -> str:
     floor = result.get("floor")
     if floor:
         parts += ["## Gulvet", "", "| Steg | p50 ms | p95 ms |", "|---|---:|---:|"]
-        labels = {"embed": "Embedding av ett spørsmål", "chroma": "Ett Chroma-søk (30 naboer)",
-                  "lexical": "Ett leksikalsk oppslag (30)", "read": "Én lesing (5 avsnitt)"}
+        labels = {
+            "embed": "Embedding av ett spørsmål",
+            "chroma": "Ett Chroma-søk (30 naboer)",
+            "lexical": "Ett leksikalsk oppslag (30)",
+            "read": "Én lesing (5 avsnitt)",
+        }
         for key, label in labels.items():
             f = floor["steps"].get(key)
-            parts.append(f"| {label} | {num(f['p50'], 2)} | {num(f['p95'], 2)} |" if f else f"| {label} | – | – |")
-        parts += ["", f"Gulv for gjenfinning {num(floor['retrieval_ms'], 2)} ms, for et helt spørsmål {num(floor['ask_ms'], 2)} ms.", ""]
+            parts.append(
+                f"| {label} | {num(f['p50'], 2)} | {num(f['p95'], 2)} |"
+                if f
+                else f"| {label} | – | – |"
+            )
+        parts += [
+            "",
+            f"Gulv for gjenfinning {num(floor['retrieval_ms'], 2)} ms, for et helt spørsmål {num(floor['ask_ms'], 2)} ms.",
+            "",
+        ]
     inproc = result.get("inprocess")
     if inproc:
         parts += [
-            "## I prosess", "",
+            "## I prosess",
+            "",
             f"{inproc['questions']} ulike spørsmål ({inproc.get('sources', {})}); {inproc['read_by_reader']} lest av leseren; "
-            f"CPU {num(inproc['cpu_ms_per_question'])} ms per spørsmål.", "",
-            "| Del | p50 ms | p95 ms | p99 ms | p50 / gulv |", "|---|---:|---:|---:|---:|",
-            _lat_row("Hele spørsmålet", inproc["total"]), _lat_row("Gjenfinning", inproc["retrieve"]),
-            _lat_row("Lesing", inproc["read"]), _lat_row("Resten", inproc["rest"]), "",
+            f"CPU {num(inproc['cpu_ms_per_question'])} ms per spørsmål.",
+            "",
+            "| Del | p50 ms | p95 ms | p99 ms | p50 / gulv |",
+            "|---|---:|---:|---:|---:|",
+            _lat_row("Hele spørsmålet", inproc["total"]),
+            _lat_row("Gjenfinning", inproc["retrieve"]),
+            _lat_row("Lesing", inproc["read"]),
+            _lat_row("Resten", inproc["rest"]),
+            "",
         ]
     http = result.get("http")
     if http:
         parts += [
-            "## Over HTTP", "", f"Innstillinger: {http['settings']}. Klar etter {num(http['ready_s'])} s.", "",
+            "## Over HTTP",
+            "",
+            f"Innstillinger: {http['settings']}. Klar etter {num(http['ready_s'])} s.",
+            "",
             "| Klienter | svar/s | p50 ms | p95 ms | p99 ms | p50 / gulv | feil | topp minne MB |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
@@ -225,17 +263,28 @@ def render_md(result: dict[str, Any]) -> str:
     ingest = result.get("ingest")
     if ingest:
         parts += [
-            "## Innlesing", "", f"{ingest['threads']} tråder; embedderen alene {num(ingest['raw']['per_s'])} avsnitt/s.", "",
-            "| Kjøring | avsnitt | nye embeddinger | s | avsnitt/s | / rå fart |", "|---|---:|---:|---:|---:|---:|",
+            "## Innlesing",
+            "",
+            f"{ingest['threads']} tråder; embedderen alene {num(ingest['raw']['per_s'])} avsnitt/s.",
+            "",
+            "| Kjøring | avsnitt | nye embeddinger | s | avsnitt/s | / rå fart |",
+            "|---|---:|---:|---:|---:|---:|",
         ]
-        for key, label in (("cold", "Kald (med lasting av modellen)"), ("nochange", "Uendret"), ("scaled", f"{ingest['scaled'].get('copies')}× korpus")):
+        for key, label in (
+            ("cold", "Kald (med lasting av modellen)"),
+            ("nochange", "Uendret"),
+            ("scaled", f"{ingest['scaled'].get('copies')}× korpus"),
+        ):
             r = ingest[key]
-            parts.append(f"| {label} | {r['passages']} | {r['embedded']} | {num(r['seconds'], 2)} | {num(r['per_s'])} | {num(r.get('x_raw'), 2)} |")
+            parts.append(
+                f"| {label} | {r['passages']} | {r['embedded']} | {num(r['seconds'], 2)} | {num(r['per_s'])} | {num(r.get('x_raw'), 2)} |"
+            )
         parts.append("")
     growth = result.get("growth")
     if growth:
         parts += [
-            "## Vekst", "",
+            "## Vekst",
+            "",
             "| Avsnitt | leksikalsk p50 / p95 ms | tett p50 / p95 ms | minne MB (leksikalsk + tett) | bygget s |",
             "|---:|---:|---:|---:|---:|",
         ]
@@ -250,7 +299,8 @@ def render_md(result: dict[str, Any]) -> str:
     if server:
         d = server["dense"]
         parts += [
-            "## Chroma som tjener", "",
+            "## Chroma som tjener",
+            "",
             f"Tett søk mot `chroma run` på loopback: p50 {num(d['p50'], 2)} ms, p95 {num(d['p95'], 2)} ms ({num(d.get('x_p50'))}× gulvet). "
             f"To tjenester: {server['answered']}; ny innlesing {num(server['new_ingest_s'])} s, synlig etter {server['visible_s']} s.",
             "",
@@ -263,7 +313,9 @@ def render_md(result: dict[str, Any]) -> str:
 def write(result: dict[str, Any], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     result["targets"] = targets(result)
-    (out / "bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / "bench.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     (out / "bench.md").write_text(render_md(result), encoding="utf-8")
 
 

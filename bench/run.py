@@ -28,16 +28,28 @@ PARTS = ("floor", "inprocess", "http", "ingest", "growth", "server")
 
 
 def add_bench_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, default=Path("reports/bench"), help="mappe for bench.json og bench.md")
+    p.add_argument(
+        "--out", type=Path, default=Path("reports/bench"), help="mappe for bench.json og bench.md"
+    )
     p.add_argument("--quick", action="store_true", help="kort kjøring med små tall (for CI)")
     p.add_argument("--only", help=f"bare disse delene, kommaseparert: {','.join(PARTS)}")
     p.add_argument("--index", help="indeksmappen (standard: .lhl/index)")
-    p.add_argument("--norquad", type=Path, help="NorQuAD-mappen (standard: ../shared/benchmarks/norquad)")
+    p.add_argument(
+        "--norquad", type=Path, help="NorQuAD-mappen (standard: ../shared/benchmarks/norquad)"
+    )
     p.add_argument("--questions", type=int, help="spørsmål i prosess (standard 300, --quick 20)")
-    p.add_argument("--seconds", type=float, help="sekunder per lastnivå over HTTP (standard 20, --quick 2)")
-    p.add_argument("--sizes", help="størrelser for vekst, kommaseparert (standard 1000,10000,100000)")
-    p.add_argument("--copies", type=int, help="kopier av korpuset ved innlesing (standard 20, --quick 2)")
-    p.add_argument("--threads", type=int, help="tråder for embedding ved innlesing (standard: som lhl ingest)")
+    p.add_argument(
+        "--seconds", type=float, help="sekunder per lastnivå over HTTP (standard 20, --quick 2)"
+    )
+    p.add_argument(
+        "--sizes", help="størrelser for vekst, kommaseparert (standard 1000,10000,100000)"
+    )
+    p.add_argument(
+        "--copies", type=int, help="kopier av korpuset ved innlesing (standard 20, --quick 2)"
+    )
+    p.add_argument(
+        "--threads", type=int, help="tråder for embedding ved innlesing (standard: som lhl ingest)"
+    )
 
 
 def _parts(only: str | None) -> list[str]:
@@ -59,7 +71,11 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
     quick = args.quick
     n_questions = args.questions or (20 if quick else 300)
     seconds = args.seconds or (2.0 if quick else 20.0)
-    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([500, 2000] if quick else [1000, 10_000, 100_000])
+    sizes = (
+        [int(s) for s in args.sizes.split(",")]
+        if args.sizes
+        else ([500, 2000] if quick else [1000, 10_000, 100_000])
+    )
     copies = args.copies or (2 if quick else 20)
     threads = args.threads or default_ingest_threads()
     norquad = args.norquad or inprocess.NORQUAD_DIR
@@ -78,11 +94,15 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
             "reader": settings.reader,
             "embed_threads": settings.embed_threads,
             "reader_threads": settings.reader_threads,
+            "reader_workers": settings.reader_pool_size,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "nice": os.nice(0),
         },
     }
     started = time.monotonic()
-    say(f"Måler fart og skala ({', '.join(parts)}); {os.cpu_count()} kjerner, belastning {load_average()}.")
+    say(
+        f"Måler fart og skala ({', '.join(parts)}); {os.cpu_count()} kjerner, belastning {load_average()}."
+    )
     pool, sources = inprocess.question_pool(norquad)
     assistant = Assistant(settings)
     assistant.load()
@@ -109,22 +129,35 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
         if "http" in parts:
             say("Over HTTP (lhl serve, uten grense for forespørsler):")
             levels = [1, 8, 32]
-            result["http"] = http_load.measure_http(settings, work / "http", pool, levels, seconds, floor["ask_ms"])
+            result["http"] = http_load.measure_http(
+                settings, work / "http", pool, levels, seconds, floor["ask_ms"]
+            )
         if "ingest" in parts:
             say("Innlesing:")
-            result["ingest"] = ingest.measure_ingest(settings, work / "ingest", threads, copies, 64 if quick else 320)
+            result["ingest"] = ingest.measure_ingest(
+                settings, work / "ingest", threads, copies, 64 if quick else 320
+            )
         if "growth" in parts:
             say(f"Vekst ({', '.join(map(str, sizes))} avsnitt, hver størrelse i egen prosess):")
-            result["growth"] = growth.measure_growth(assistant, settings, work / "growth", sizes, pool[:n_questions])
+            result["growth"] = growth.measure_growth(
+                assistant, settings, work / "growth", sizes, pool[:n_questions]
+            )
         if "server" in parts:
             say("Chroma som tjener:")
             result["chroma_server"] = replicas.measure_replicas(
-                settings, assistant.embedder, work / "server", pool[:n_questions], floor["steps"]["chroma"]["p50"], threads
+                settings,
+                assistant.embedder,
+                work / "server",
+                pool[:n_questions],
+                floor["steps"]["chroma"]["p50"],
+                threads,
             )
     result["meta"]["load_after"] = load_average()
     result["meta"]["seconds"] = round(time.monotonic() - started, 1)
     report.write(result, args.out)
     say("")
     say(report.targets_table(result))
-    say(f"\nSkrev {args.out / 'bench.json'} og {args.out / 'bench.md'} ({num(result['meta']['seconds'], 0)} s).")
+    say(
+        f"\nSkrev {args.out / 'bench.json'} og {args.out / 'bench.md'} ({num(result['meta']['seconds'], 0)} s)."
+    )
     return 0
