@@ -72,7 +72,29 @@ def test_quick_bench_runs_every_part(hash_index: Settings, tmp_path: Path) -> No
     assert all(v is not None for v in server["visible_s"]), server  # the new ingest reached both
 
     ids = {t["id"] for t in result["targets"]}
-    assert {"retrieval_p50", "saturation_rps", "ingest_nochange", "growth_lexical", "replicas_visible"} <= ids
+    assert {
+        "retrieval_p50",
+        "saturation_rps",
+        "ingest_nochange",
+        "growth_lexical",
+        "replicas_visible",
+    } <= ids
     assert next(t for t in result["targets"] if t["id"] == "replicas_answer")["passed"] is True
     md = (out / "bench.md").read_text(encoding="utf-8")
     assert "| Mål | Krav | Målt | Oppfylt |" in md and "## Vekst" in md
+
+    # The README's speed table comes from bench.json.
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import readme_figures
+
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "<!-- eval-figures:start -->\n<!-- eval-figures:end -->\n"
+        "<!-- bench-figures:start -->\ngammel\n<!-- bench-figures:end -->\n",
+        encoding="utf-8",
+    )
+    kf = ROOT / "reports" / "known-facts" / "report.json"
+    args = ["--known-facts", str(kf), "--bench", str(out / "bench.json"), "--readme", str(readme)]
+    assert readme_figures.main(args) == 0
+    text = readme.read_text(encoding="utf-8")
+    assert "gammel" not in text and "| Ny innlesing synlig i begge innen 10 s | ≤ 10,0 s |" in text
