@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.figures import latency, num, ratio, say
+from bench.figures import latency, num, ratio, say, with_ratios
 from bench.service import ROOT, rss_mb, settings_env
 from lhl.settings import Settings
 
@@ -158,8 +158,15 @@ def _worker(step: str, base: Path, n: int, folder: Path, settings: Settings) -> 
 
 
 def measure_growth(
-    assistant: Any, settings: Settings, workdir: Path, sizes: list[int], questions: list[str]
+    assistant: Any,
+    settings: Settings,
+    workdir: Path,
+    sizes: list[int],
+    questions: list[str],
+    floor: dict[str, Any],
 ) -> dict[str, Any]:
+    """Each size built and measured in subprocesses; each latency also as a ratio to the
+    floor's lexical lookup or Chroma query on the real index."""
     workdir.mkdir(parents=True, exist_ok=True)
     base = workdir / "base.json"
     prepare(assistant, questions, base)
@@ -168,6 +175,8 @@ def measure_growth(
         folder = workdir / f"n{n}"
         built = _worker("build", base, n, folder, settings)
         figures = {**_worker("measure", base, n, folder, settings), **built}
+        figures["lexical"] = with_ratios(figures["lexical"], floor["steps"]["lexical"]["p50"])
+        figures["dense"] = with_ratios(figures["dense"], floor["steps"]["chroma"]["p50"])
         out.append(figures)
         say(
             f"  {n:>7} avsnitt: leksikalsk p95 {num(figures['lexical']['p95'], 2)} ms, "

@@ -140,7 +140,7 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
         if "growth" in parts:
             say(f"Vekst ({', '.join(map(str, sizes))} avsnitt, hver størrelse i egen prosess):")
             result["growth"] = growth.measure_growth(
-                assistant, settings, work / "growth", sizes, pool[:n_questions]
+                assistant, settings, work / "growth", sizes, pool[:n_questions], floor
             )
         if "server" in parts:
             say("Chroma som tjener:")
