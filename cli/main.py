@@ -217,7 +217,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _two_malloc_arenas() -> None:
+    """glibc gives threads that allocate at once heaps of their own (up to eight per core), and
+    memory freed in one is not reused by another: with the server's threads and the readers',
+    `lhl serve` under 32 clients peaked at 1691 MB, with two heaps 1572-1613 MB (answers/s the
+    same).
+    Set before any thread starts; MALLOC_ARENA_MAX in the environment still wins."""
+    if sys.platform != "linux" or "MALLOC_ARENA_MAX" in os.environ:
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    _two_malloc_arenas()
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
