@@ -65,7 +65,7 @@ train-reader: install
 figures: install
 	$(BIN)/python scripts/readme_figures.py
 
-# Speed, memory and scale, printed and written to reports/bench (not timed tests; ~15 min).
+# Speed, memory and scale, printed and written to reports/bench (not timed tests; ~10 min).
 bench: ingest
 	nice $(BIN)/lhl bench --out reports/bench
 

@@ -338,6 +338,12 @@ EXPLAIN = {
         "avsnitt, trengs en indeks som stopper tidlig: postinger sortert etter bidrag med "
         "block-max WAND (f.eks. Tantivy) eller en sparse-indeks i vektorlageret."
     ),
+    "growth_dense": (
+        "Chroma søker med ef_search 1000 (lhl/vectors.py: satt slik at alle prosesser finner de "
+        "samme naboene); opp til noen tusen avsnitt er søket da i praksis uttømmende, ved 100 000 "
+        "besøker HNSW flere noder. Fortsatt noen få millisekunder; en lavere ef_search ved store "
+        "samlinger ville holde forholdet, på bekostning av at svarene kan variere mellom prosesser."
+    ),
     "saturation_rps": (
         "Tjenesten svarer på høyst to spørsmål per leser om gangen; resten venter eller får "
         "svaret uten leseren (se andelen lest av leseren). Ved overlast teller da svar/s også "
@@ -348,8 +354,10 @@ EXPLAIN = {
         "belastningen) får tjenesten færre enn alle kjernene."
     ),
     "server_memory": (
-        "Leserens modell (e5-small med ordvektorer i fp32, ~470 MB) er det meste; én prosess per "
-        "maskin, ikke flere arbeidere."
+        "Leseren er det meste: e5-small med ordvektorene i fp32 (~470 MB parametre, 384 MB av "
+        "dem ordvektorer) og torch. Toppen kommer under last (to lesinger samtidig og tjenerens "
+        "tråder), ikke ved lasting. Ordvektorene lagret i bf16 ville spare ~190 MB, men må "
+        "sjekkes mot utviklingssettene først. Én prosess per maskin, ikke flere arbeidere."
     ),
 }
 

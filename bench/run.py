@@ -1,6 +1,6 @@
 """`lhl bench`: speed and scale, measured in one run, written to bench.json and bench.md.
 
-    lhl bench --out reports/bench                 # everything (about 15 min on 2 cores)
+    lhl bench --out reports/bench                 # everything (about 10 min on 2 cores)
     lhl bench --quick --out /tmp/b                # small N and T: proves it works (CI)
     lhl bench --only floor,inprocess,http         # some parts
 
