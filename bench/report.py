@@ -291,8 +291,8 @@ def _growth(f: dict[str, Any]) -> list[str]:
     )
     header = [
         "Avsnitt",
-        "leksikalsk p50 / p95 ms",
-        "tett p50 / p95 ms",
+        "leksikalsk p50 / p95 ms (p95 / gulv)",
+        "tett p50 / p95 ms (p95 / gulv)",
         "minne MB (leksikalsk + tett)",
         "bygget s",
     ]
@@ -302,8 +302,8 @@ def _growth(f: dict[str, Any]) -> list[str]:
         rows.append(
             _row(
                 s["passages"],
-                f"{num(lex['p50'], 2)} / {num(lex['p95'], 2)}",
-                f"{num(dense['p50'], 2)} / {num(dense['p95'], 2)}",
+                f"{num(lex['p50'], 2)} / {num(lex['p95'], 2)} ({num(lex.get('x_p95'))}×)",
+                f"{num(dense['p50'], 2)} / {num(dense['p95'], 2)} ({num(dense.get('x_p95'))}×)",
                 f"{num(m['total'], 0)} ({num(m['lexical'], 0)} + {num(m['dense'], 0)})",
                 num(s["build_s"]),
             )
