@@ -97,4 +97,4 @@ def test_quick_bench_runs_every_part(hash_index: Settings, tmp_path: Path) -> No
     args = ["--known-facts", str(kf), "--bench", str(out / "bench.json"), "--readme", str(readme)]
     assert readme_figures.main(args) == 0
     text = readme.read_text(encoding="utf-8")
-    assert "gammel" not in text and "| Ny innlesing synlig i begge innen 10 s | ≤ 10,0 s |" in text
+    assert "gammel" not in text and "| Ny innlesing synlig i begge innen 10 s | ≤ 10,00 s |" in text
