@@ -65,11 +65,9 @@ train-reader: install
 figures: install
 	$(BIN)/python scripts/readme_figures.py
 
-# Speed and memory, printed (not timed tests).
+# Speed, memory and scale, printed and written to reports/bench (not timed tests; ~10 min).
 bench: ingest
-	$(BIN)/python scripts/bench_embed.py
-	$(BIN)/python scripts/bench_ingest.py
-	$(BIN)/python scripts/bench_api.py
+	nice $(BIN)/lhl bench --out reports/bench
 
 # Ingest faults, printed (README: Feiltester for innlesingen). Scripts, not tests: minutes.
 kill-loop: install

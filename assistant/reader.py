@@ -94,8 +94,9 @@ def encode_window(
     return Window(ids, unit_of, offsets, len(spans)), text, spans
 
 
-def build_model(e5_path: str | None = None) -> Any:
-    """The reader network, with the bundled e5 weights (heads freshly initialised)."""
+def build_model(e5_path: str | None = None, share_weights: bool = False) -> Any:
+    """The reader network, with the bundled e5 weights (heads freshly initialised);
+    `share_weights` as for lhl.encoder.load_encoder."""
     import torch
     from torch import nn
 
@@ -104,7 +105,7 @@ def build_model(e5_path: str | None = None) -> Any:
     class ReaderModel(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = load_encoder(e5_path)
+            self.encoder = load_encoder(e5_path, share_weights)
             h = self.encoder.config.hidden_size
             self.unit_head = nn.Sequential(nn.Linear(2 * h, h), nn.GELU(), nn.Linear(h, 1))
             self.null_head = nn.Linear(h, 1)
@@ -220,12 +221,19 @@ class Reader:
             started = time.perf_counter()
             torch.set_num_threads(self.threads)
             self.card = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
-            model = build_model()
+            self._tokenizer = load_tokenizer()
+            model = build_model(share_weights=True)
+            # The parsed model file is no longer needed: the network holds the arrays it uses,
+            # and those the reader's own weights or quantisation replace are freed with it.
+            read_e5.cache_clear()
             weights = load_file(str(self.model_dir / "reader.safetensors"))
             missing = set(trained_names(model, self.card["frozen_layers"])) - set(weights)
             if missing:
                 raise ValueError(f"reader weights lack {sorted(missing)[:3]} …")
-            model.load_state_dict({k: v.float() for k, v in weights.items()}, strict=False)
+            # Assigned, not copied into the shared arrays of the parsed file.
+            model.load_state_dict(
+                {k: v.float() for k, v in weights.items()}, strict=False, assign=True
+            )
             model.eval()
             if self.card.get("quantise", True):
                 model = torch.ao.quantization.quantize_dynamic(
@@ -234,11 +242,8 @@ class Reader:
             # bf16 matmuls where the CPU has them (AVX512-BF16, AMX): ~3x faster than fp32
             # here, margins within ~0.1; int8 dynamic quantisation moved them by 2-5.
             self.bf16 = bool(self.card.get("bf16_inference", True)) and bf16_supported()
-            self._tokenizer = load_tokenizer()
             self._model = model
-            # The parsed model file (every weight dequantised again, ~420 MB) is no longer
-            # needed once the network holds its weights.
-            read_e5.cache_clear()
+            _give_back_freed_memory()  # what loading freed: ~80 MB
             log.info("reader loaded in %.1f s", time.perf_counter() - started)
 
     def read(
@@ -269,6 +274,16 @@ class Reader:
                 Reading(float(null[i]), margins, *_best_span(w, start[i], end[i]), text, spans)
             )
         return out
+
+
+def _give_back_freed_memory() -> None:
+    """Return the heap memory freed while loading to the system (glibc keeps it otherwise)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def bf16_supported() -> bool:

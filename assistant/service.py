@@ -6,10 +6,12 @@ Loaded once (index, embedder) and shared; `ask()` is safe to call from several t
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
+import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from assistant import answerer, compose, reading, refusal
 from assistant.followup import resolve
@@ -50,12 +52,13 @@ class Assistant:
         if self.reader is not None and not self.reader.available:
             log.warning("no reader model in %s; answering without it", self.reader.model_dir)
             self.reader = None
-        # One reading at a time, each with `reader_threads` intra-op threads: two at once
-        # would fight over the same cores. Under load, questions wait their turn for the
-        # reader up to its budget, then get the lexical answer (their reading is cancelled).
-        self._reader_pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="reader"
-        )
+        # As many readings at once as there are cores for them (`reader_threads` intra-op
+        # threads each, one by default): more would fight over the same cores. Under load,
+        # questions wait their turn for the reader up to its budget, then get the lexical
+        # answer (their reading is cancelled); at once when the queue is longer than that.
+        self._reader_pool = reading.ReadingPool(settings.reader_pool_size)
+        # Questions answered at once: the readers busy and as many retrieving beside them.
+        self._slots = threading.BoundedSemaphore(2 * settings.reader_pool_size)
         self._live: LiveIndex | None = None
         self.retriever = Retriever(self._current_index, settings.dense_weight)
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="gen")
@@ -128,17 +131,18 @@ class Assistant:
             if generative and history
             else resolve(question, history)
         )
-        index = self.index  # one index for the whole answer, even if a reload swaps it
-        passages, timings = self.retriever.retrieve(resolved, k=RETRIEVE_K, index=index)
-        passages = without_instructions(passages)
-        q = analyse(resolved)
-        passages = _with_named_section(index, q, passages)
-        t_retrieved = time.perf_counter()
-        readings = self._read(resolved, passages, started, deadline_s)
-        if readings is not None:
-            passages = _with_named_section(index, q, reading.rerank(passages, readings))
-        t_read = time.perf_counter()
-        answer = self._extractive(index, question, resolved, q, passages, readings)
+        with self._answering(started, deadline_s) as may_read:
+            index = self.index  # one index for the whole answer, even if a reload swaps it
+            passages, timings = self.retriever.retrieve(resolved, k=RETRIEVE_K, index=index)
+            passages = without_instructions(passages)
+            q = analyse(resolved)
+            passages = _with_named_section(index, q, passages)
+            t_retrieved = time.perf_counter()
+            readings = self._read(resolved, passages, started, deadline_s) if may_read else None
+            if readings is not None:
+                passages = _with_named_section(index, q, reading.rerank(passages, readings))
+            t_read = time.perf_counter()
+            answer = self._extractive(index, question, resolved, q, passages, readings)
         if generative and answer.found:
             answer = self._generative_or(answer, resolved, passages, started, deadline_s, on_text)
         done = time.perf_counter()
@@ -198,6 +202,26 @@ class Assistant:
         span = reading.answer_span(readings, passages, best) if readings is not None else None
         text, citations = _cite(chosen, best, passages, span)
         return Answer(answer=text, found=True, citations=citations, **base)  # type: ignore[arg-type]
+
+    @contextlib.contextmanager
+    def _answering(self, started: float, deadline_s: float | None) -> Iterator[bool]:
+        """A slot for the CPU-bound part of a question (retrieval, reading, the answer), so
+        that at most a few questions share the cores at once: thirty embedding side by side
+        would each take thirty times as long and starve the reader. A question that gets no
+        slot within the reader's budget (or a quarter of its deadline) goes ahead without
+        one and without the reader: it is answered at once, from the lexical features.
+        Yields whether the question may be read."""
+        wait = self.settings.reader_budget_s
+        if deadline_s is not None:
+            wait = min(wait, started + deadline_s / 4 - time.perf_counter())
+        if not self._slots.acquire(timeout=max(wait, 0.0)):
+            log.info("no answering slot within %.2f s; answering without the reader", wait)
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self._slots.release()
 
     def _read(
         self, question: str, passages: list[Passage], started: float, deadline_s: float | None

@@ -174,3 +174,53 @@ def serve_app(app: object) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def chroma_cli() -> str | None:
+    """The `chroma` command of the chromadb package beside this interpreter, or on PATH."""
+    import shutil
+
+    cli = Path(sys.executable).parent / "chroma"
+    return str(cli) if cli.exists() else shutil.which("chroma")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def run_chroma(workdir: Path, timeout: float = 60.0) -> Iterator[str]:
+    """A real `chroma run` server on a free loopback port, its data in `workdir`; yields its
+    URL once the heartbeat answers, stops it afterwards."""
+    cli = chroma_cli()
+    if cli is None:
+        raise ServerFailed("the chroma CLI (from the chromadb package) is not installed")
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log_path = workdir / "chroma.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [cli, "run", "--path", str(workdir / "db"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise ServerFailed("chroma run did not start:\n" + log_path.read_text())
+            time.sleep(0.2)
+        yield url
+    finally:
+        stop(proc)

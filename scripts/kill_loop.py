@@ -37,23 +37,20 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.service import run_chroma  # noqa: E402
 from ingest.pipeline import PENDING_FILE, run_ingest  # noqa: E402
 from lhl.embeddings import make_embedder  # noqa: E402
 from lhl.settings import Settings  # noqa: E402
@@ -497,46 +494,6 @@ class KillLoop:
         )
 
 
-@contextmanager
-def chroma_server(data: Path, cli: str | None = None) -> Iterator[str]:
-    """A `chroma run` server (the chromadb package's CLI) on a free loopback port, its data
-    in `data`; yields its URL. Also the server of tests/test_chroma_server.py."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    data.mkdir(parents=True, exist_ok=True)
-    cmd = [cli or str(Path(sys.executable).parent / "chroma"), "run", "--path", str(data / "db")]
-    with (data / "server.log").open("w") as log:
-        proc = subprocess.Popen(
-            [*cmd, "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "chroma run did not start:\n" + (data / "server.log").read_text()
-                )
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 def print_header() -> None:
     print(
         f"{'#':>3}  {'retning':<12} {'fase (mål)':<13} {'hvordan':<34} {'ms':>7}  "
@@ -582,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with ExitStack() as stack:
-        url = stack.enter_context(chroma_server(root / "chroma")) if args.chroma_server else None
+        url = stack.enter_context(run_chroma(root / "chroma")) if args.chroma_server else None
         return _loop(args, root, url, started)
 
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env python
-"""Writes the README's table of latest figures from report.json files, so no figure is typed
-by hand. The table goes between the markers
+"""Writes the README's tables of latest figures from report.json files and bench.json, so no
+figure is typed by hand. The tables go between the markers
 
-    <!-- eval-figures:start -->
-    <!-- eval-figures:end -->
+    <!-- eval-figures:start -->         <!-- bench-figures:start -->
+    <!-- eval-figures:end -->           <!-- bench-figures:end -->
 
     make eval                                      # reports/known-facts (with the reader)
     make eval-lexical                              # reports/known-facts-lexical (LHL_READER=off)
     make norquad norquad-lexical                   # reports/norquad-test(-lexical)
+    make bench                                     # reports/bench/bench.json (lhl bench)
     .venv/bin/python scripts/readme_figures.py [--check]
 
 --check changes nothing and exits 1 when the README's table differs from the reports.
@@ -25,6 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 START = "<!-- eval-figures:start -->"
 END = "<!-- eval-figures:end -->"
+BENCH_START = "<!-- bench-figures:start -->"
+BENCH_END = "<!-- bench-figures:end -->"
 
 
 class FiguresError(Exception):
@@ -73,11 +76,25 @@ def figures_table(columns: list[tuple[str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-def replace_between_markers(text: str, table: str) -> str:
-    start, end = text.find(START), text.find(END)
+def replace_between_markers(text: str, table: str, first: str = START, last: str = END) -> str:
+    start, end = text.find(first), text.find(last)
     if start < 0 or end < start:
-        raise FiguresError(f"README mangler merkene {START} og {END}.")
-    return text[: start + len(START)] + "\n" + table + "\n" + text[end:]
+        raise FiguresError(f"README mangler merkene {first} og {last}.")
+    return text[: start + len(first)] + "\n" + table + "\n" + text[end:]
+
+
+def with_bench_table(text: str, path: Path) -> str:
+    """The speed table from `lhl bench`'s bench.json; the README as it is when there is none."""
+    from bench.report import load, targets_table
+
+    try:
+        result = load(path)
+    except FileNotFoundError:
+        print(f"Merk: fant ikke {path}; tabellen for fart og skala står som før.", file=sys.stderr)
+        return text
+    except ValueError as exc:
+        raise FiguresError(f"{path} er ikke en bench.json fra «lhl bench» ({exc}).") from exc
+    return replace_between_markers(text, targets_table(result), BENCH_START, BENCH_END)
 
 
 def load_columns(sources: list[tuple[str, Path]]) -> list[tuple[str, dict[str, Any]]]:
@@ -107,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--norquad-lexical", type=Path, default=reports / "norquad-test-lexical/report.json"
     )
+    p.add_argument("--bench", type=Path, default=reports / "bench/bench.json")
     p.add_argument("--readme", type=Path, default=ROOT / "README.md")
     p.add_argument("--check", action="store_true", help="bare sjekk at README er oppdatert")
     args = p.parse_args(argv)
@@ -120,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
         old = args.readme.read_text(encoding="utf-8")
-        new = replace_between_markers(old, figures_table(columns))
+        new = with_bench_table(replace_between_markers(old, figures_table(columns)), args.bench)
     except (FiguresError, OSError) as exc:
         print(f"Feil: {exc}", file=sys.stderr)
         return 2

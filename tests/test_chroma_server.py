@@ -4,17 +4,15 @@ so that another host can serve."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_settings
+from conftest import make_settings
 
 from assistant.service import Assistant
+from bench.service import chroma_cli, free_port, run_chroma
 from ingest.pipeline import run_ingest
 from lhl.embeddings import HashEmbedder
 from lhl.errors import IndexUnavailable
@@ -22,34 +20,16 @@ from lhl.settings import Settings
 from lhl.store import STATE_FILE, Index, read_state
 from lhl.vectors import VectorStore, collection_name
 
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from kill_loop import chroma_server  # noqa: E402
-
 pytestmark = pytest.mark.server
 
 PRIZE = "arsrapport-2022-kap-2-4-nasjonalt-stotteapparat-aktiviteter.txt"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def chroma_cli() -> str:
-    cli = Path(sys.executable).parent / "chroma"
-    if not cli.exists():
-        found = shutil.which("chroma")
-        if not found:
-            pytest.skip("the chroma CLI (from the chromadb package) is not installed")
-        return found
-    return str(cli)
-
-
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with chroma_server(tmp_path_factory.mktemp("chroma-server"), chroma_cli()) as url:
+    if chroma_cli() is None:
+        pytest.skip("the chroma CLI (from the chromadb package) is not installed")
+    with run_chroma(tmp_path_factory.mktemp("chroma-server")) as url:
         yield url
 
 

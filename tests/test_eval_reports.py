@@ -213,6 +213,8 @@ def test_readme_figures_fill_the_markers_from_reports(tmp_path: Path) -> None:
         str(tmp_path / "missing.json"),
         "--norquad-lexical",
         str(tmp_path / "missing.json"),
+        "--bench",
+        str(tmp_path / "missing.json"),  # the speed table stays as it is (tests/test_bench.py)
         "--readme",
         str(readme),
     ]
