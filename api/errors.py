@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lhl.errors import LhlError
@@ -25,6 +26,7 @@ _HTTP_MESSAGES = {
     403: ("ingen_tilgang", "Du har ikke tilgang til dette."),
     404: ("ikke_funnet", "Fant ikke det du ba om."),
     405: ("metode_ikke_tillatt", "Metoden er ikke tillatt for denne adressen."),
+    408: ("tidsavbrudd", "Forespørselen kom ikke fram i tide. Prøv igjen."),
     413: ("for_stor", "Forespørselen er for stor."),
     415: ("feil_innholdstype", "Innholdstypen støttes ikke. Send JSON."),
     422: ("ugyldige_data", "Forespørselen har feil format."),
@@ -81,9 +83,13 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-def http_error(status: int, message: str | None = None) -> JSONResponse:
+def http_error_body(status: int, message: str | None = None) -> dict[str, dict[str, str]]:
     code, default = _HTTP_MESSAGES.get(status, ("feil", "Noe gikk galt."))
-    return error_response(status, code, message or default)
+    return {"error": {"code": code, "message": message or default}}
+
+
+def http_error(status: int, message: str | None = None) -> JSONResponse:
+    return JSONResponse(http_error_body(status, message), status_code=status)
 
 
 def _field_name(errors: Sequence[Any]) -> str | None:
@@ -144,6 +150,10 @@ class CatchAllMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except ClientDisconnect:
+            # The client went away (or was cut off as too slow) before its body was read:
+            # nobody is left to answer.
+            log.info("client gone before its request was read: %s", scope.get("path"))
         except Exception:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:  # too late for a clean answer; the client sees a cut-off response

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     # Requests per minute per client to /api/* (Teams excluded), as a token bucket that also
     # allows a burst of that size; 0 turns the limit off.
     rate_limit_per_minute: int = 600
+    # A request (headers and body) must arrive whole within this many seconds of its first
+    # byte, and a new connection must bring one as soon: slow clients (slowloris) are cut off
+    # with 408 (api/connections.py). 0 turns the bound off.
+    client_timeout_s: float = 30.0
+    # `lhl serve`'s log level (debug, info, warning, error); unset: warning, or info with -v.
+    log_level: str | None = None
 
     @field_validator("embeddings")
     @classmethod
@@ -88,6 +94,14 @@ class Settings(BaseSettings):
         if value in {"on", "off"}:
             return value
         raise ValueError("LHL_READER må være 'on' eller 'off'")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str | None) -> str | None:
+        value = (value or "").strip().lower() or None
+        if value in {None, "debug", "info", "warning", "error"}:
+            return value
+        raise ValueError("LHL_LOG_LEVEL må være debug, info, warning eller error")
 
     @field_validator(
         "chroma_url", "llm_base_url", "llm_model", "llm_api_key", "llm_api_version", "teams_tokens"
