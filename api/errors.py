@@ -31,6 +31,7 @@ _HTTP_MESSAGES = {
     415: ("feil_innholdstype", "Innholdstypen støttes ikke. Send JSON."),
     422: ("ugyldige_data", "Forespørselen har feil format."),
     429: ("for_mange", "For mange forespørsler. Vent litt og prøv igjen."),
+    431: ("for_store_hoder", "Forespørselens hoder (headers) er for store."),
     500: ("intern_feil", "Noe gikk galt hos oss. Prøv igjen om litt."),
     503: ("ikke_klar", "Tjenesten er ikke klar ennå. Prøv igjen om litt."),
 }
@@ -109,7 +110,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        log.info("invalid request to %s: %s", request.url.path, exc.errors())
+        # Where and what, never the input: that is what a person asked.
+        problems = [(e.get("loc"), e.get("type")) for e in exc.errors()]
+        log.info("invalid request to %s: %s", request.url.path, problems)
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             return error_response(400, *MESSAGES["invalid_json"])
         field = _field_name(exc.errors())

@@ -1,9 +1,10 @@
-"""Slow clients against a real `lhl serve` on loopback (api/connections.py).
+"""Slow and oversized clients against a real `lhl serve` on loopback (api/connections.py).
 
 A client that trickles its request a byte at a time (headers or body, slowloris-style), or
 opens a connection and sends nothing, is cut off once LHL_CLIENT_TIMEOUT_S has passed without
-a whole request; other clients are answered meanwhile. Real sockets, real process; the bounds
-below are generous ceilings against a hang, not timings.
+a whole request; other clients are answered meanwhile. Oversized headers and broken HTTP are
+refused in the contract's error shape. Real sockets, real process; the bounds below are
+generous ceilings against a hang, not timings.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from server_fixtures import LiveServer, run_server
 
 from lhl.settings import Settings
 
-CLIENT_TIMEOUT_S = 2.0
+CLIENT_TIMEOUT_S = 1.0
 GIVE_UP_S = 60.0  # far above the bound: only stops a broken server from hanging the test
 TRICKLE_EVERY_S = 0.2
 
@@ -192,3 +193,51 @@ def test_a_steady_client_is_not_cut_off(server: LiveServer) -> None:
             statuses.append(client.get("/api/search", params={"q": "måltider"}).status_code)
             time.sleep(0.2)
     assert set(statuses) == {200}
+
+
+def _exchange(server: LiveServer, request: bytes) -> bytes:
+    """Send `request` whole; everything the server sends until it closes."""
+    with _connect(server) as sock:
+        sock.settimeout(GIVE_UP_S)
+        try:
+            sock.sendall(request)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before all of it was read; the answer is waiting
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /api/search?q=" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"v" * 1_000_000 + b"\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+        + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 100) for i in range(2000))
+        + b"\r\n",
+    ],
+    ids=["long-url", "one-big-header", "many-headers"],
+)
+def test_oversized_headers_are_refused(server: LiveServer, request_bytes: bytes) -> None:
+    status, body = _status_and_body(_exchange(server, request_bytes))
+    assert status == 431
+    assert body["error"]["code"] == "for_store_hoder"  # type: ignore[index]
+
+
+def test_a_large_body_right_behind_the_headers_is_not_taken_for_a_large_head(
+    server: LiveServer,
+) -> None:
+    """Headers and a 60 KiB body in one write (one read on the server): the body counts as
+    body. Feedback is refused for its length (422), after being read."""
+    body = json.dumps({"question": "q" * 61_000, "rating": "up"}).encode()
+    request = _request_head("/api/feedback", len(body)).replace(b"HTTP/1.1", b"HTTP/1.1", 1)
+    raw = _exchange(server, request.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n") + body)
+    assert _status_and_body(raw)[0] == 422
+
+
+def test_broken_http_gets_the_error_shape(server: LiveServer) -> None:
+    status, body = _status_and_body(_exchange(server, b"BLAH /\x00 HTTP/9\r\n\r\n"))
+    assert status == 400
+    assert body["error"]["code"] == "ugyldig_foresporsel"  # type: ignore[index]
