@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from server_fixtures import LiveServer, run_server
+from server_fixtures import LiveServer, serve_index
 
 from lhl.settings import Settings
 
@@ -30,18 +30,13 @@ TRICKLE_EVERY_S = 0.2
 
 @pytest.fixture(scope="module")
 def server(hash_index: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp("slow-clients")
-    settings = hash_index.model_copy(
-        update={
-            "feedback_db": tmp / "feedback.sqlite3",
-            "rate_limit_per_minute": 0,
-            "client_timeout_s": CLIENT_TIMEOUT_S,
-            "teams_tokens": "c2xvdy1jbGllbnRzLXRlc3QtdG9rZW4tMzItYnl0ZXMh",
-            "teams_max_age_s": 0,
-        }
+    yield from serve_index(
+        hash_index,
+        tmp_path_factory.mktemp("slow-clients"),
+        client_timeout_s=CLIENT_TIMEOUT_S,
+        teams_tokens="c2xvdy1jbGllbnRzLXRlc3QtdG9rZW4tMzItYnl0ZXMh",
+        teams_max_age_s=0,
     )
-    with run_server(settings, tmp) as live:
-        yield live
 
 
 def _connect(server: LiveServer) -> socket.socket:

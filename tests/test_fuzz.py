@@ -29,7 +29,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed
 from hypothesis import settings as hypothesis_settings
 from schemathesis import Case, GenerationMode
-from server_fixtures import LiveServer, run_server
+from server_fixtures import LiveServer, serve_index
 
 from api.app import create_app
 from api.teams import sign
@@ -68,16 +68,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def server(hash_index: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp("fuzz")
-    settings = hash_index.model_copy(
-        update={
-            "feedback_db": tmp / "feedback.sqlite3",
-            "rate_limit_per_minute": 0,
-            "teams_tokens": TEAMS_TOKEN,
-        }
-    )
-    with run_server(settings, tmp) as live:
-        yield live
+    yield from serve_index(hash_index, tmp_path_factory.mktemp("fuzz"), teams_tokens=TEAMS_TOKEN)
 
 
 @pytest.fixture(scope="module")

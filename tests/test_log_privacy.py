@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from server_fixtures import LiveServer, run_server
+from server_fixtures import LiveServer, serve_index
 
 from api.teams import sign
 from lhl.settings import Settings
@@ -28,16 +28,7 @@ BEARER = "Bearer hemmelig-9f1c2e7a5b"
 @pytest.fixture(scope="module")
 def server(hash_index: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("log-privacy")
-    settings = hash_index.model_copy(
-        update={
-            "feedback_db": tmp / "feedback.sqlite3",
-            "rate_limit_per_minute": 0,
-            "teams_tokens": TOKEN,
-            "log_level": "info",
-        }
-    )
-    with run_server(settings, tmp) as live:
-        yield live
+    yield from serve_index(hash_index, tmp, teams_tokens=TOKEN, log_level="info")
 
 
 def _teams_body(text: str, sent: datetime | None = None) -> bytes:
