@@ -40,6 +40,11 @@ MAX_HEADER_BYTES = 64 * 1024
 # How long a refused connection is read (and the bytes dropped) before it is closed.
 LINGER_S = 2.0
 
+
+class HeadTooLarge(Exception):
+    """Raised inside the parser to stop it at a head over MAX_HEADER_BYTES."""
+
+
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large"}
 
 
@@ -65,6 +70,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     _received = False  # any byte yet on this connection
     _in_head = True  # between requests or inside a request's headers (not its body)
     _head_bytes = 0
+    _new_head = False  # a head began (or the last request ended) within the current read
+    _body_in_read = 0  # body bytes parsed from the current read
+    _head_too_large = False
     _discarding = False  # refused: what still arrives is read and dropped until the close
 
     def _arm(self) -> None:
@@ -90,6 +98,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.transport.write(error_bytes(status))
         self._discarding = True
         self._disarm()
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            # As uvicorn does when a client goes: the app's receive() returns a disconnect
+            # now, and whatever it still sends is dropped.
+            cycle.disconnected = True
+            cycle.message_event.set()
         if self.transport.can_write_eof():
             self.transport.write_eof()
             self._deadline = self.loop.call_later(LINGER_S, self.transport.close)
@@ -126,31 +140,49 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return
         self._received = True
         self._arm()  # bytes with no request under way (e.g. blank lines) start the clock too
+        self._new_head, self._body_in_read = False, 0
         super().data_received(data)
-        # Counted after parsing, so a read that completes the headers and brings the body
-        # is never taken for a large head; the parser holds at most the cap and one read.
+        # A head still arriving: its bytes so far (of this read, those that were not the
+        # last request's body). The parser buffers a header until it ends, so this is what
+        # bounds its memory; a head that arrived whole is measured in on_headers_complete.
         if self._in_head and not self.transport.is_closing():
-            self._head_bytes += len(data)
+            fresh = len(data) - self._body_in_read
+            self._head_bytes = fresh if self._new_head else self._head_bytes + fresh
             if self._head_bytes > MAX_HEADER_BYTES:
-                log.info("closing a connection: request headers over %d bytes", MAX_HEADER_BYTES)
-                self._refuse(431)
+                self._refuse_head()
+
+    def _refuse_head(self) -> None:
+        log.info("closing a connection: request headers over %d bytes", MAX_HEADER_BYTES)
+        self._refuse(431)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._head_bytes = 0
+        self._new_head = True
         self._arm()  # a pipelined request after a complete one in the same read
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if size > MAX_HEADER_BYTES:
+            self._head_too_large = True
+            raise HeadTooLarge  # stops the parser; uvicorn answers with send_400_response
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._body_in_read += len(body)
+        super().on_body(body)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._in_head = True
+        self._in_head = self._new_head = True
         self._disarm()
 
     def send_400_response(self, msg: str) -> None:
-        self._refuse(400)  # uvicorn has logged `msg` (a warning); the client gets our shape
+        # uvicorn has logged `msg` (a warning); the client gets our shape.
+        if self._head_too_large:
+            self._refuse_head()
+        else:
+            self._refuse(400)
 
     def handle_websocket_upgrade(self) -> None:
         self._disarm()
