@@ -66,6 +66,7 @@ class Tally:
     failed: Counter[str] = field(default_factory=Counter)  # connection failures, by route
     failed_in_restart: int = 0
     feedback_acked: list[tuple[int, float]] = field(default_factory=list)  # (id, when)
+    memory: list[tuple[float, int, float]] = field(default_factory=list)  # (s, server pid, MB)
 
     def record(self, route: str, status: int, seconds: float) -> None:
         with self.lock:
@@ -182,8 +183,10 @@ def monitor(
     while not stop.wait(every_s):
         now = time.monotonic()
         try:
-            rss, peak = rss_mb(target.server.process.pid)
+            pid = target.server.process.pid
+            rss, peak = rss_mb(pid)
             memory = f"RSS {rss:7.1f} MB (peak {peak:7.1f})"
+            tally.memory.append((now - started, pid, rss))
         except (FileNotFoundError, KeyError, ProcessLookupError):
             memory = "RSS        - (restarting)"
         total = tally.total()
@@ -327,6 +330,13 @@ def report(tally: Tally, feedback_db: Path, restart: Restart | None, ready_withi
             else ""
         )
     )
+    for pid in dict.fromkeys(p for _, p, _ in tally.memory):  # each server process in turn
+        series = [(t, mb) for t, p, mb in tally.memory if p == pid]
+        (t0, first), (t1, last) = series[0], series[-1]
+        print(
+            f"Minne (prosess {pid}): {first:.0f} MB ved {t0:.0f} s, {last:.0f} MB ved {t1:.0f} s, "
+            f"høyst {max(mb for _, mb in series):.0f} MB; endring {last - first:+.0f} MB"
+        )
     ok = tally.server_errors() == 0 and failed == 0 and not lost
     if restart:
         lost_before = restart.acked_before_kill - stored
