@@ -45,3 +45,22 @@ class FeedbackRequest(BaseModel):
     answer: Text = Field(default="", max_length=MAX_TURN_CHARS)
     rating: Literal["up", "down"]
     comment: Text | None = Field(default=None, max_length=4000)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str  # Norwegian, for a person to read
+
+
+class ErrorBody(BaseModel):
+    """Every error response (docs/contract.md); some carry more fields beside `error`."""
+
+    error: ErrorDetail
+
+
+# For the OpenAPI document: any route may answer an error, always in this shape (instead of
+# FastAPI's default 422 `{"detail": [...]}`, which this service never sends).
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    "4XX": {"model": ErrorBody, "description": "Feil i forespørselen (norsk melding)"},
+    "5XX": {"model": ErrorBody, "description": "Tjenesten er ikke klar, eller noe gikk galt"},
+}

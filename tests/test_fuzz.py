@@ -29,12 +29,17 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed
 from hypothesis import settings as hypothesis_settings
 from schemathesis import Case, GenerationMode
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
 from server_fixtures import LiveServer, serve_index
 
 from api.app import create_app
 from api.teams import sign
 from lhl.settings import Settings
 
+CONFORMANCE = [status_code_conformance, response_schema_conformance]
 TEAMS_TOKEN = "ZnV6ei10ZXN0LXRva2VuLW9mLXRoaXJ0eS10d28tYnl0ZXM="
 EXAMPLES = int(os.environ.get("LHL_FUZZ_EXAMPLES", "25"))
 SEED = os.environ.get("LHL_FUZZ_SEED")  # unset: derandomised (CI)
@@ -104,7 +109,10 @@ def send(session: requests.Session, server: LiveServer, case: Case, seen: list[i
     kwargs = case.as_transport_kwargs(base_url=server.url)
     what = case.as_curl_command()
     if case.path != "/api/teams":
-        check(session.request(**kwargs, timeout=60), what, seen)
+        response = session.request(**kwargs, timeout=60)
+        check(response, what, seen)
+        # And as the OpenAPI document says: a documented status, a body in its schema.
+        case.validate_response(response, checks=CONFORMANCE)
         return
     body = _body_bytes(kwargs)
     check(session.request(**kwargs, data=body, timeout=60), f"unsigned {what}", [])
