@@ -72,9 +72,9 @@ bench: ingest
 	$(BIN)/python scripts/bench_api.py
 
 # Request faults and load. `make fuzz`: every route fuzzed from the OpenAPI document with
-# schemathesis, 400 cases per route and mode (CI runs 25), from a fresh seed that is printed
-# (rerun a failure with LHL_FUZZ_SEED=<seed>); about 10 minutes on 2 cores.
-FUZZ_EXAMPLES ?= 400
+# schemathesis, 2000 cases per route and mode (CI runs 25), from a fresh seed that is printed
+# (rerun a failure with LHL_FUZZ_SEED=<seed>); about 5 minutes on 2 cores.
+FUZZ_EXAMPLES ?= 2000
 fuzz: install
 	@seed=$${LHL_FUZZ_SEED:-$$(date +%s)}; echo "LHL_FUZZ_SEED=$$seed LHL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES)"; \
 	LHL_FUZZ_SEED=$$seed LHL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py

@@ -9,7 +9,7 @@ fuzz reaches the parsing, the replay window and the answer), and signed with its
 set to now (it reaches the answering).
 
 CI runs a bounded, derandomised run (FUZZ_EXAMPLES per route and mode, same examples every
-time); `make fuzz` runs many more with a fresh seed, printed so a failure can be replayed:
+time); `make fuzz` runs many more (2000) with a fresh seed, printed so a failure can be replayed:
 
     LHL_FUZZ_EXAMPLES=400 LHL_FUZZ_SEED=1234 .venv/bin/python -m pytest tests/test_fuzz.py
 """
