@@ -65,7 +65,7 @@ class Tally:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     failed: Counter[str] = field(default_factory=Counter)  # connection failures, by route
     failed_in_restart: int = 0
-    feedback_acked: list[tuple[int, float]] = field(default_factory=list)  # (id, when)
+    feedback_acked: list[int] = field(default_factory=list)  # ids of ratings answered 2xx
     memory: list[tuple[float, int, float]] = field(default_factory=list)  # (s, server pid, MB)
 
     def record(self, route: str, status: int, seconds: float) -> None:
@@ -136,7 +136,7 @@ class Client(threading.Thread):
                 self.tally.record(route, response.status_code, time.monotonic() - started)
                 if route == "feedback" and 200 <= response.status_code < 300:
                     with self.tally.lock:
-                        self.tally.feedback_acked.append((response.json()["id"], time.time()))
+                        self.tally.feedback_acked.append(response.json()["id"])
 
     def send(self, http: httpx.Client, url: str, route: str) -> httpx.Response:
         question = self.rng.choice(self.questions)
@@ -219,7 +219,7 @@ def kill_and_restart(
     target.server.process.send_signal(signal.SIGKILL)
     target.server.process.wait()
     with tally.lock:
-        acked = {i for i, _ in tally.feedback_acked}
+        acked = set(tally.feedback_acked)
     spawned = time.monotonic()
     server = stack.enter_context(run_server(settings, workdir, wait=False))
     wait_ready(server, timeout=120)
@@ -319,7 +319,7 @@ def report(tally: Tally, feedback_db: Path, restart: Restart | None, ready_withi
         f"{tally.failed_in_restart} under omstarten"
     )
     stored = feedback_ids(feedback_db)
-    acked = {i for i, _ in tally.feedback_acked}
+    acked = set(tally.feedback_acked)
     lost = acked - stored
     print(
         f"Tilbakemeldinger: {len(acked)} besvart med 2xx, {len(stored)} rader i databasen, "
