@@ -7,7 +7,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install ingest serve check lint eval eval-lexical eval-gate norquad norquad-lexical figures browser-deps bench clean train-reader kill-loop ingest-while-serving bigfile-memory
+.PHONY: run test install ingest serve check lint eval eval-lexical eval-gate norquad norquad-lexical figures browser-deps bench clean train-reader kill-loop ingest-while-serving bigfile-memory fuzz soak
 
 $(STAMP): requirements.lock requirements-torch.txt pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "Fant ikke $(PY). Installer Python 3.11."; exit 1; }
@@ -78,6 +78,20 @@ ingest-while-serving: install
 
 bigfile-memory: install
 	$(BIN)/python scripts/bigfile_memory.py
+
+# Request faults and load. `make fuzz`: every route fuzzed from the OpenAPI document with
+# schemathesis, 2000 cases per route and mode (CI runs 25), from a fresh seed that is printed
+# (rerun a failure with LHL_FUZZ_SEED=<seed>); about 5 minutes on 2 cores.
+FUZZ_EXAMPLES ?= 2000
+fuzz: install
+	@seed=$${LHL_FUZZ_SEED:-$$(date +%s)}; echo "LHL_FUZZ_SEED=$$seed LHL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES)"; \
+	LHL_FUZZ_SEED=$$seed LHL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
+
+# `make soak`: 32 clients for 10 minutes against `lhl serve` (ask, search, signed Teams,
+# feedback), memory every 30 s, SIGKILL and restart midway; prints its figures, exit 1 on a
+# 5xx, a lost rating or a slow or changed restart. SOAK_ARGS="--minutes 2 --clients 8" etc.
+soak: ingest
+	$(BIN)/python scripts/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf .lhl reports

@@ -26,6 +26,7 @@ from api.limits import BodyLimitMiddleware, RateLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.recent import RecentAnswers
 from api.routes import router as api_router
+from api.schemas import ERROR_RESPONSES
 from api.startup import AssistantFactory, Startup
 from api.stream import router as stream_router
 from api.teams import router as teams_router
@@ -114,10 +115,8 @@ def create_app(
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
-    app.include_router(health_router)
-    app.include_router(stream_router)  # before api_router: /api/ask/stream
-    app.include_router(api_router)
-    app.include_router(teams_router)
+    for router in (health_router, stream_router, api_router, teams_router):
+        app.include_router(router, responses=ERROR_RESPONSES)  # stream before api: /ask/stream
 
     @app.get("/", include_in_schema=False)
     async def index_page() -> FileResponse:

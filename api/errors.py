@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lhl.errors import LhlError
@@ -25,10 +26,12 @@ _HTTP_MESSAGES = {
     403: ("ingen_tilgang", "Du har ikke tilgang til dette."),
     404: ("ikke_funnet", "Fant ikke det du ba om."),
     405: ("metode_ikke_tillatt", "Metoden er ikke tillatt for denne adressen."),
+    408: ("tidsavbrudd", "Forespørselen kom ikke fram i tide. Prøv igjen."),
     413: ("for_stor", "Forespørselen er for stor."),
     415: ("feil_innholdstype", "Innholdstypen støttes ikke. Send JSON."),
     422: ("ugyldige_data", "Forespørselen har feil format."),
     429: ("for_mange", "For mange forespørsler. Vent litt og prøv igjen."),
+    431: ("for_store_hoder", "Forespørselens hoder (headers) er for store."),
     500: ("intern_feil", "Noe gikk galt hos oss. Prøv igjen om litt."),
     503: ("ikke_klar", "Tjenesten er ikke klar ennå. Prøv igjen om litt."),
 }
@@ -81,9 +84,13 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-def http_error(status: int, message: str | None = None) -> JSONResponse:
+def http_error_body(status: int, message: str | None = None) -> dict[str, dict[str, str]]:
     code, default = _HTTP_MESSAGES.get(status, ("feil", "Noe gikk galt."))
-    return error_response(status, code, message or default)
+    return {"error": {"code": code, "message": message or default}}
+
+
+def http_error(status: int, message: str | None = None) -> JSONResponse:
+    return JSONResponse(http_error_body(status, message), status_code=status)
 
 
 def _field_name(errors: Sequence[Any]) -> str | None:
@@ -103,7 +110,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        log.info("invalid request to %s: %s", request.url.path, exc.errors())
+        # Where and what, never the input: that is what a person asked.
+        problems = [(e.get("loc"), e.get("type")) for e in exc.errors()]
+        log.info("invalid request to %s: %s", request.url.path, problems)
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             return error_response(400, *MESSAGES["invalid_json"])
         field = _field_name(exc.errors())
@@ -144,6 +153,10 @@ class CatchAllMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except ClientDisconnect:
+            # The client went away (or was cut off as too slow) before its body was read:
+            # nobody is left to answer.
+            log.info("client gone before its request was read: %s", scope.get("path"))
         except Exception:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:  # too late for a clean answer; the client sees a cut-off response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import AssistantDep, FeedbackDep, MetricsDep, RecentDep
@@ -18,6 +18,7 @@ from lhl.records import Citation, Passage, Turn
 router = APIRouter(prefix="/api")
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+MAX_CHUNK_ID_CHARS = 200  # ids are 24 hex characters (ingest/chunker.py); room to spare
 
 
 @router.post("/ask")
@@ -61,7 +62,9 @@ def documents(assistant: AssistantDep) -> JSONResponse:
 
 
 @router.get("/passage/{chunk_id}")
-def passage(chunk_id: str, assistant: AssistantDep) -> JSONResponse:
+def passage(
+    chunk_id: Annotated[str, Path(max_length=MAX_CHUNK_ID_CHARS)], assistant: AssistantDep
+) -> JSONResponse:
     """One stored passage, shaped like a citation (without a number or score), for deep links."""
     index = assistant.index
     chunk = index.by_id.get(chunk_id)

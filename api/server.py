@@ -57,10 +57,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.connections import guarded_protocol
 
+    if settings.log_level:
+        logging.getLogger().setLevel(settings.log_level.upper())
     app = create_app(settings, ingest_on_start=True, announce=_say)
     config = uvicorn.Config(
         app,
+        http=guarded_protocol(settings.client_timeout_s),
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=5,

@@ -33,6 +33,7 @@ from fastapi.responses import JSONResponse
 from api import cards
 from api.deps import SettingsDep, get_assistant, get_metrics
 from api.metrics import count_answer
+from api.schemas import whole_unicode
 from assistant.service import Assistant
 from lhl.errors import (
     BadMessage,
@@ -242,6 +243,8 @@ def _parse_message(body: bytes) -> dict[str, object]:
         message = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BadMessage(detail="body is not JSON") from None
+    except RecursionError:  # thousands of nested brackets: within the size limit, not a message
+        raise BadMessage(detail="body is nested too deeply") from None
     if not isinstance(message, dict):
         raise BadMessage(detail="body is not a JSON object")
     return message
@@ -251,6 +254,10 @@ def _message_text(message: dict[str, object]) -> str:
     text = message.get("text") or ""
     if not isinstance(text, str):
         raise BadMessage(detail="text is not a string")
+    try:
+        whole_unicode(text)
+    except ValueError:
+        raise BadMessage(detail="text holds a lone surrogate") from None
     return text
 
 
@@ -294,7 +301,38 @@ def _answer_slots(request: Request, assistant: Assistant) -> anyio.CapacityLimit
 
 
 # -- the route -----------------------------------------------------------------------------
-@router.post("/api/teams", summary="Microsoft Teams outgoing webhook (HMAC-signert)")
+# The body is read raw (the signature covers its bytes), so FastAPI cannot describe it; this
+# is the part of Teams' message the route reads, for the OpenAPI document and its fuzzing.
+MESSAGE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "example": "message"},
+        "text": {"type": "string", "example": "<at>Leve hele livet</at> Hva er Leve hele livet?"},
+        "timestamp": {"type": "string", "format": "date-time"},
+    },
+    "required": ["type", "text", "timestamp"],
+}
+
+
+@router.post(
+    "/api/teams",
+    summary="Microsoft Teams outgoing webhook (HMAC-signert)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": MESSAGE_SCHEMA}},
+        },
+        "parameters": [
+            {
+                "name": "Authorization",
+                "in": "header",
+                "required": True,
+                "description": "HMAC <base64 HMAC-SHA256 av kroppen>",
+                "schema": {"type": "string"},
+            }
+        ],
+    },
+)
 async def teams_webhook(
     request: Request, settings: SettingsDep, team: str | None = None
 ) -> JSONResponse:

@@ -190,9 +190,10 @@ class Assistant:
             reader=readings is not None,
         )
         if reason or best is None:
-            # The question is a person's words: only at debug level.
-            log.info("refusing: %s", reason)
-            log.debug("refused question %r", resolved)
+            # The question is a person's words, and the reason may quote them ("<name> is
+            # nowhere in the documents"): both only at debug level.
+            log.info("refusing a question (reason at debug level)")
+            log.debug("refusing %r: %s", resolved, reason)
             related = [
                 Citation.from_passage(i, p) for i, p in enumerate(passages[:CITED_RELATED], 1)
             ]

