@@ -16,8 +16,11 @@ returns, per passage, each unit's margin over "no answer" and the best span.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
+import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -94,9 +97,12 @@ def encode_window(
     return Window(ids, unit_of, offsets, len(spans)), text, spans
 
 
-def build_model(e5_path: str | None = None, share_weights: bool = False) -> Any:
+def build_model(
+    e5_path: str | None = None, share_weights: bool = False, encoder: Any = None
+) -> Any:
     """The reader network, with the bundled e5 weights (heads freshly initialised);
-    `share_weights` as for lhl.encoder.load_encoder."""
+    `share_weights` as for lhl.encoder.load_encoder. With `encoder`, that `BertModel`
+    instead (the reader's cache builds one on the meta device and assigns the weights)."""
     import torch
     from torch import nn
 
@@ -105,7 +111,7 @@ def build_model(e5_path: str | None = None, share_weights: bool = False) -> Any:
     class ReaderModel(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = load_encoder(e5_path, share_weights)
+            self.encoder = encoder if encoder is not None else load_encoder(e5_path, share_weights)
             h = self.encoder.config.hidden_size
             self.unit_head = nn.Sequential(nn.Linear(2 * h, h), nn.GELU(), nn.Linear(h, 1))
             self.null_head = nn.Linear(h, 1)
@@ -196,8 +202,13 @@ class Reader:
     """The trained reader, loaded once (a few seconds) and shared; `read()` is thread-safe
     (torch inference holds no state) and uses `threads` intra-op threads."""
 
-    def __init__(self, model_dir: Path | None = None, threads: int = 2) -> None:
+    def __init__(
+        self, model_dir: Path | None = None, threads: int = 2, cache_dir: Path | None = None
+    ) -> None:
         self.model_dir = Path(model_dir or DEFAULT_DIR)
+        # The built network (tokenizer, weights) is kept here after the first load, so a
+        # restart loads it in about a second instead of rebuilding it from the e5 file (~8 s).
+        self.cache_dir = cache_dir
         self.threads = threads
         self._model: Any = None
         self._tokenizer: Any = None
@@ -214,27 +225,17 @@ class Reader:
             if self._model is not None:
                 return
             import torch
-            from safetensors.torch import load_file
-
-            from lhl.encoder import load_tokenizer, read_e5
 
             started = time.perf_counter()
             torch.set_num_threads(self.threads)
             self.card = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
-            self._tokenizer = load_tokenizer()
-            model = build_model(share_weights=True)
-            # The parsed model file is no longer needed: the network holds the arrays it uses,
-            # and those the reader's own weights or quantisation replace are freed with it.
-            read_e5.cache_clear()
-            _store_word_vectors_in_bf16(model)
-            weights = load_file(str(self.model_dir / "reader.safetensors"))
-            missing = set(trained_names(model, self.card["frozen_layers"])) - set(weights)
-            if missing:
-                raise ValueError(f"reader weights lack {sorted(missing)[:3]} …")
-            # Assigned, not copied into the shared arrays of the parsed file.
-            model.load_state_dict(
-                {k: v.float() for k, v in weights.items()}, strict=False, assign=True
-            )
+            cached = self._cached_dir()
+            built = _load_built(cached) if cached is not None else None
+            if built is None:
+                built = self._build()
+                if cached is not None:
+                    _save_built(cached, *built)
+            self._tokenizer, model = built
             model.eval()
             if self.card.get("quantise", True):
                 model = torch.ao.quantization.quantize_dynamic(
@@ -246,6 +247,42 @@ class Reader:
             self._model = model
             _give_back_freed_memory()  # what loading freed: ~80 MB
             log.info("reader loaded in %.1f s", time.perf_counter() - started)
+
+    def _build(self) -> tuple[Any, Any]:
+        """Tokenizer and network from the bundled e5 file and the reader's own weights."""
+        from safetensors.torch import load_file
+
+        from lhl.encoder import load_tokenizer, read_e5
+
+        tokenizer = load_tokenizer()
+        model = build_model(share_weights=True)
+        # The parsed model file is no longer needed: the network holds the arrays it uses,
+        # and those the reader's own weights or quantisation replace are freed with it.
+        read_e5.cache_clear()
+        _store_word_vectors_in_bf16(model)
+        weights = load_file(str(self.model_dir / "reader.safetensors"))
+        missing = set(trained_names(model, self.card["frozen_layers"])) - set(weights)
+        if missing:
+            raise ValueError(f"reader weights lack {sorted(missing)[:3]} …")
+        # Assigned, not copied into the shared arrays of the parsed file.
+        model.load_state_dict({k: v.float() for k, v in weights.items()}, strict=False, assign=True)
+        return tokenizer, model
+
+    def _cached_dir(self) -> Path | None:
+        """Where the built network is kept between starts, named by everything it is built
+        from (the reader's files, the e5 file, the code's format); None without a cache."""
+        if self.cache_dir is None or self.card.get("quantise", True):
+            return None
+        import transformers
+
+        from lhl.encoder import model_path
+
+        h = hashlib.sha256(f"{CACHE_FORMAT}\x1f{transformers.__version__}".encode())
+        for name in ("config.json", "reader.safetensors"):
+            h.update((self.model_dir / name).read_bytes())
+        e5 = model_path().stat()
+        h.update(f"\x1f{e5.st_size}\x1f{e5.st_mtime_ns}".encode())
+        return self.cache_dir / f"reader-{h.hexdigest()[:16]}"
 
     def read(
         self, question: str, passages: Sequence[Passage], units: Sequence[Sequence[str]]
@@ -275,6 +312,58 @@ class Reader:
                 Reading(float(null[i]), margins, *_best_span(w, start[i], end[i]), text, spans)
             )
         return out
+
+
+# Bump when what the cache holds changes shape (names, dtypes, files).
+CACHE_FORMAT = 1
+
+
+def _save_built(target: Path, tokenizer: Any, model: Any) -> None:
+    """Keep the built reader for the next start: written beside `target` and renamed into
+    place, so a reader of the cache sees all of it or nothing. A cache that cannot be written
+    (read-only disk) only costs the next start its few seconds."""
+    from safetensors.torch import save_file
+
+    temp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    try:
+        temp.mkdir(parents=True, exist_ok=True)
+        tokenizer.save(str(temp / "tokenizer.json"))
+        (temp / "encoder.json").write_text(model.encoder.config.to_json_string())
+        weights = {k: v.contiguous() for k, v in model.state_dict().items()}
+        save_file(weights, str(temp / "model.safetensors"))
+        os.replace(temp, target)
+    except OSError as exc:
+        log.warning("cannot keep the built reader in %s: %r", target, exc)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _load_built(cached: Path) -> tuple[Any, Any] | None:
+    """The reader as `_save_built` kept it, or None (absent, or unusable: it is built again)."""
+    if not (cached / "model.safetensors").exists():
+        return None
+    try:
+        import torch
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+        from transformers import BertConfig, BertModel
+
+        from lhl.encoder import make_buffers
+
+        tokenizer = Tokenizer.from_file(str(cached / "tokenizer.json"))
+        config = BertConfig.from_json_file(str(cached / "encoder.json"))
+        with torch.device("meta"):
+            model = build_model(encoder=BertModel(config, add_pooling_layer=False))
+        missing, unexpected = model.load_state_dict(
+            load_file(str(cached / "model.safetensors")), strict=False, assign=True
+        )
+        if missing or unexpected:
+            raise ValueError(f"cache does not fit the network: {missing[:3]} {unexpected[:3]}")
+        make_buffers(model.encoder)
+        return tokenizer, model
+    except Exception as exc:
+        log.warning("the built reader in %s is unusable, building it again: %r", cached, exc)
+        return None
 
 
 def _store_word_vectors_in_bf16(model: Any) -> None:

@@ -47,7 +47,11 @@ class Assistant:
             GenerativeAnswerer(settings) if settings.generative else None
         )
         self.reader: Reader | None = (
-            Reader(settings.reader_dir, settings.reader_threads) if settings.reader_on else None
+            Reader(
+                settings.reader_dir, settings.reader_threads, settings.index_dir.parent / "cache"
+            )
+            if settings.reader_on
+            else None
         )
         if self.reader is not None and not self.reader.available:
             log.warning("no reader model in %s; answering without it", self.reader.model_dir)

@@ -214,11 +214,18 @@ def load_encoder(path: str | None = None, share_weights: bool = False) -> Any:
         with torch.device("meta"):
             model = BertModel(bert_config(e5), add_pooling_layer=False)
         missing, unexpected = model.load_state_dict(state_dict(e5), strict=False, assign=True)
-        # The buffers no weight file holds, made for real.
-        positions = torch.arange(e5.max_positions).expand((1, -1))
-        model.embeddings.position_ids = positions
-        model.embeddings.token_type_ids = torch.zeros(positions.size(), dtype=torch.long)
+        make_buffers(model)
     missing = [m for m in missing if not m.endswith("position_ids")]
     if missing or unexpected:
         raise ValueError(f"e5 weights do not fit BertModel: {missing} {unexpected}")
     return model.eval()
+
+
+def make_buffers(model: Any) -> None:
+    """The buffers no weight file holds (position and token type ids), made for real in a
+    `BertModel` built on the meta device."""
+    import torch
+
+    positions = torch.arange(model.config.max_position_embeddings).expand((1, -1))
+    model.embeddings.position_ids = positions
+    model.embeddings.token_type_ids = torch.zeros(positions.size(), dtype=torch.long)

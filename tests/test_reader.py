@@ -41,6 +41,37 @@ def reader() -> Reader:
     return r
 
 
+def test_a_restart_loads_the_built_reader_from_its_cache(
+    reader: Reader, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first load keeps the built network; the next loads it instead of building it
+    (same weights, same tokens, same readings); a damaged cache is built again."""
+    first = Reader(cache_dir=tmp_path)
+    first.load()
+    (cached,) = tmp_path.iterdir()
+    assert (cached / "model.safetensors").exists() and not list(tmp_path.glob("*.tmp-*"))
+    again = Reader(cache_dir=tmp_path)
+    again.load()
+    question = "Hva heter den nye kommuneoverlegen?"
+    tokens = again._tokenizer.encode(question, ARTICLE[1])
+    assert tokens.ids == reader._tokenizer.encode(question, ARTICLE[1]).ids
+    passages = [_passage(ARTICLE)]
+    built, loaded = (
+        reader.read(question, passages, [ARTICLE]),
+        again.read(question, passages, [ARTICLE]),
+    )
+    assert loaded[0].units == pytest.approx(built[0].units, abs=1e-4)
+    assert max(range(len(ARTICLE)), key=lambda u: loaded[0].units[u]) == 1
+
+    (cached / "model.safetensors").write_bytes(b"not a model")
+    damaged = Reader(cache_dir=tmp_path)
+    damaged.load()
+    assert "unusable, building it again" in caplog.text
+    assert damaged.read(question, passages, [ARTICLE])[0].units == pytest.approx(
+        built[0].units, abs=1e-4
+    )
+
+
 def test_window_maps_every_token_to_its_unit() -> None:
     tok = load_tokenizer()
     window, text, spans = encode_window(tok, "Hva heter legen?", "Ny lege", ARTICLE)
