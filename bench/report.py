@@ -359,10 +359,10 @@ EXPLAIN = {
         "belastningen) får tjenesten færre enn alle kjernene."
     ),
     "server_memory": (
-        "Leseren er det meste: e5-small med ordvektorene i fp32 (~470 MB parametre, 384 MB av "
-        "dem ordvektorer) og torch. Toppen kommer under last (to lesinger samtidig og tjenerens "
-        "tråder), ikke ved lasting. Ordvektorene lagret i bf16 ville spare ~190 MB, men må "
-        "sjekkes mot utviklingssettene først. Én prosess per maskin, ikke flere arbeidere."
+        "Leseren er det meste: e5-small (~280 MB parametre med ordvektorene i bf16, lest fra "
+        "den ferdig bygde kopien i .lhl/cache/) og torch. Toppen kommer under last (to "
+        "lesinger samtidig og tjenerens tråder), eller ved første oppstart, når leseren bygges "
+        "fra e5-filen. Én prosess per maskin, ikke flere arbeidere."
     ),
 }
 
