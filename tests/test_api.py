@@ -19,7 +19,7 @@ import httpx
 import pytest
 from conftest import CORPUS, make_settings
 from prometheus_client.parser import text_string_to_metric_families
-from server_fixtures import LiveServer, run_server, serve_app
+from server_fixtures import LiveServer, rate_an_answer, run_server, serve_app
 
 from api.app import create_app
 from api.feedback import FeedbackStore
@@ -193,17 +193,7 @@ def test_passage_by_chunk_id_for_deep_links(client: httpx.Client) -> None:
 def test_feedback_is_stored_with_what_was_rated(
     client: httpx.Client, live_server: LiveServer
 ) -> None:
-    answer = ask(client, PRIZE)
-    response = client.post(
-        "/api/feedback",
-        json={
-            "answer_id": answer["answer_id"],
-            "question": PRIZE,
-            "answer": answer["answer"],
-            "rating": "down",
-            "comment": "  Mangler begrunnelsen  ",
-        },
-    )
+    answer, response = rate_an_answer(client, PRIZE, "down", comment="  Mangler begrunnelsen  ")
     assert response.status_code == 201
     body = response.json()
     assert body["ok"] is True and isinstance(body["id"], int)

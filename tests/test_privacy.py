@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 from conftest import ROOT
-from server_fixtures import LiveServer
+from server_fixtures import LiveServer, rate_an_answer
 
 from api.feedback import FeedbackStore, NewFeedback
 
@@ -39,15 +39,10 @@ def file_bytes(path: Path) -> bytes:
 def test_feedback_stores_nothing_about_who_sent_it(live_server: LiveServer) -> None:
     """A rating posted over HTTP keeps what was rated, not the sender's address or agent."""
     with httpx.Client(base_url=live_server.url, timeout=30) as client:
-        answer = client.post("/api/ask", json={"question": PRIZE}).json()
-        response = client.post(
-            "/api/feedback",
-            json={
-                "answer_id": answer["answer_id"],
-                "question": PRIZE,
-                "answer": answer["answer"],
-                "rating": "up",
-            },
+        _, response = rate_an_answer(
+            client,
+            PRIZE,
+            "up",
             headers={"User-Agent": "personlig-nettleser/1.0", "X-Forwarded-For": "10.9.8.7"},
         )
     assert response.status_code == 201
