@@ -81,7 +81,9 @@ def documents(corpus: Path = CORPUS, known_facts: Path = KNOWN_FACTS) -> dict[st
             squash(s) for line in text.splitlines() if line.strip() for s in sentences(line)
         )
         cited = [
-            squash(f["evidence"]).lower() for f in facts if f["doc"] == d["doc_id"] and f.get("evidence")
+            squash(f["evidence"]).lower()
+            for f in facts
+            if f["doc"] == d["doc_id"] and f.get("evidence")
         ]
         forbidden = frozenset(i for i, s in enumerate(sents) if any(e in s.lower() for e in cited))
         docs[d["doc_id"]] = Document(d["doc_id"], sents, forbidden)

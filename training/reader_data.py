@@ -27,8 +27,10 @@ from ingest.loaders import load_text
 from lhl.lexical import LexicalIndex
 from lhl.records import Chunk, DocumentInfo
 from lhl.store import chunk_terms
+from lhl.text import terms
 
 HELDOUT_PASSAGES = 50
+SPLIT_SEED = 20261129  # the NorQuAD recipe's seed: every stage holds out the same articles
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class TrainQuestion:
     answer_start: int
     passage_id: str
     in_validation: bool
+    answerable: bool = True
+    source: str = "norquad"
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,12 @@ def negative(q: TrainQuestion, chunk: Chunk) -> Example:
     return Example(q.question, chunk.own_heading, _unit_texts(chunk), -1, None)
 
 
+def _closest(question: str, chunks: list[Chunk]) -> Chunk:
+    """The chunk sharing most of the question's terms."""
+    wanted = set(terms(question))
+    return max(chunks, key=lambda c: len(wanted & set(terms(c.text))))
+
+
 def build_examples(
     passages: dict[str, NorquadPassage], questions: list[TrainQuestion], seed: int
 ) -> tuple[list[Example], list[Example], dict[str, int]]:
@@ -142,6 +152,12 @@ def build_examples(
     counts: dict[str, int] = defaultdict(int)
     for q in questions:
         chunks = chunks_of[q.passage_id]
+        if not q.answerable:
+            # Written to look answerable from its own passage: that passage says "no answer".
+            if chunks:
+                neg.append(negative(q, _closest(q.question, chunks)))
+                counts["negative_unanswerable"] += 1
+            continue
         located = positive(q, passages[q.passage_id], chunks)
         if located is None:
             counts["no_positive"] += 1

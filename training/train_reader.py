@@ -94,6 +94,52 @@ def evaluate(
     }
 
 
+def window_loss(
+    model: Any, b_ws: list[Any], b_ex: list[Any], bf16: bool, span_weight: float
+) -> Any:
+    """Cross-entropy over [no answer, unit 1 … unit n] per window, plus `span_weight` × the
+    span's start and end (answer windows only)."""
+    import torch
+
+    from assistant.reader import collate
+
+    ce = torch.nn.CrossEntropyLoss()
+    ids, mask, unit_of, n_units = collate(b_ws)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        null, unit, start, end = model(ids, mask, unit_of, n_units)
+    null, unit, start, end = null.float(), unit.float(), start.float(), end.float()
+    logits = torch.cat([null.unsqueeze(1), unit], dim=1)
+    loss = ce(logits, torch.tensor([e.label + 1 for e in b_ex]))
+    spans = [
+        (i, _token_index(w, e.answer_span[0], False), _token_index(w, e.answer_span[1], True))
+        for i, (w, e) in enumerate(zip(b_ws, b_ex, strict=True))
+        if e.answer_span is not None
+    ]
+    spans = [s for s in spans if s[1] >= 0 and s[2] >= 0]
+    if spans:
+        rows = torch.tensor([s[0] for s in spans])
+        loss = loss + span_weight * 0.5 * (
+            ce(start[rows], torch.tensor([s[1] for s in spans]))
+            + ce(end[rows], torch.tensor([s[2] for s in spans]))
+        )
+    return loss
+
+
+def freeze(model: Any, frozen_layers: int) -> tuple[list[Any], list[Any]]:
+    """Freeze the word vectors and the lowest layers; (trainable body, heads)."""
+    for name, param in model.named_parameters():
+        layer = name.split(".")[3] if name.startswith("encoder.encoder.layer.") else None
+        frozen = name.startswith("encoder.embeddings.") or (
+            layer is not None and int(layer) < frozen_layers
+        )
+        param.requires_grad = not frozen
+    heads = [
+        p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("encoder.")
+    ]
+    body = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("encoder.")]
+    return body, heads
+
+
 def save(model: Any, out_dir: Path, config: dict[str, Any]) -> None:
     import torch
     from safetensors.torch import save_file
@@ -154,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from assistant.reader import build_model, collate, encode_window
+    from assistant.reader import build_model, encode_window
     from lhl.encoder import load_tokenizer
     from training import reader_data
 
@@ -181,20 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     held_ex = held_pos + held_neg
     held_w = encode(held_ex)
     model = build_model()
-    for name, param in model.named_parameters():
-        layer = name.split(".")[3] if name.startswith("encoder.encoder.layer.") else None
-        frozen = name.startswith("encoder.embeddings.") or (
-            layer is not None and int(layer) < args.frozen_layers
-        )
-        param.requires_grad = not frozen
-    heads = [
-        p_
-        for n, p_ in model.named_parameters()
-        if p_.requires_grad and not n.startswith("encoder.")
-    ]
-    body = [
-        p_ for n, p_ in model.named_parameters() if p_.requires_grad and n.startswith("encoder.")
-    ]
+    body, heads = freeze(model, args.frozen_layers)
     opt = torch.optim.AdamW(
         [{"params": body, "lr": args.lr}, {"params": heads, "lr": args.head_lr}], weight_decay=0.01
     )
@@ -212,7 +245,6 @@ def main(argv: list[str] | None = None) -> int:
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / max(1, total - warmup))
     )
-    ce = torch.nn.CrossEntropyLoss()
     step = 0
     started = time.time()
     history: list[dict[str, Any]] = []
@@ -242,29 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         for bi, batch in enumerate(batches):
             b_ws = [ws[i] for i in batch]
             b_ex = [ex[i] for i in batch]
-            ids, mask, unit_of, n_units = collate(b_ws)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-                null, unit, start, end = model(ids, mask, unit_of, n_units)
-            null, unit, start, end = null.float(), unit.float(), start.float(), end.float()
-            logits = torch.cat([null.unsqueeze(1), unit], dim=1)
-            labels = torch.tensor([e.label + 1 for e in b_ex])
-            loss = ce(logits, labels)
-            spans = [
-                (
-                    i,
-                    _token_index(w, e.answer_span[0], False),
-                    _token_index(w, e.answer_span[1], True),
-                )
-                for i, (w, e) in enumerate(zip(b_ws, b_ex, strict=True))
-                if e.answer_span is not None
-            ]
-            spans = [s for s in spans if s[1] >= 0 and s[2] >= 0]
-            if spans:
-                rows = torch.tensor([s[0] for s in spans])
-                loss = loss + args.span_weight * 0.5 * (
-                    ce(start[rows], torch.tensor([s[1] for s in spans]))
-                    + ce(end[rows], torch.tensor([s[2] for s in spans]))
-                )
+            loss = window_loss(model, b_ws, b_ex, args.bf16, args.span_weight)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_([*body, *heads], 1.0)

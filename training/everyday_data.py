@@ -1,0 +1,125 @@
+"""The everyday questions about the corpus (training/everyday/*.jsonl, see its DATA_CARD.md)
+as reader training windows, over the corpus chunked exactly as `lhl ingest` chunks it.
+
+- An answerable question: the chunk that holds its evidence sentence, labelled with the unit
+  that holds the evidence and the answer's span; and, as "no answer", the best BM25 chunk of
+  the corpus that does not hold the evidence.
+- An unanswerable near miss: the chunk with the sentence whose words it borrows, as
+  "no answer": a passage that looks as if it answers and does not.
+
+`held_out_doc` leaves one document's questions out (the document-held-out figure).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.answerer import units
+from assistant.reader import passage_text
+from ingest.chunker import chunk_document
+from ingest.corpus import document_info, plan_documents
+from ingest.loaders import first_heading, load_file
+from lhl.lexical import LexicalIndex
+from lhl.records import Chunk
+from lhl.store import chunk_terms
+from training.everyday_check import squash
+from training.reader_data import Example
+
+ROOT = Path(__file__).resolve().parent.parent
+EVERYDAY_DIR = ROOT / "training" / "everyday"
+CORPUS_DIR = ROOT / "corpus"
+
+
+@dataclass(frozen=True)
+class EverydayQuestion:
+    id: str
+    doc: str
+    question: str
+    answerable: bool
+    evidence: str
+    answer: str | None
+    kind: str
+
+
+def load_questions(folder: Path = EVERYDAY_DIR) -> list[EverydayQuestion]:
+    rows = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                d = json.loads(line)
+                rows.append(
+                    EverydayQuestion(
+                        d["id"],
+                        d["doc"],
+                        d["question"],
+                        bool(d["answerable"]),
+                        squash(d["evidence"]),
+                        d.get("answer"),
+                        d["kind"],
+                    )
+                )
+    return rows
+
+
+def corpus_chunks(corpus_dir: Path = CORPUS_DIR) -> list[Chunk]:
+    """The corpus's chunks, as `lhl ingest` makes them."""
+    out: list[Chunk] = []
+    for doc in plan_documents(corpus_dir, []):
+        blocks = load_file(doc.path)
+        info = document_info(corpus_dir, doc.path, doc.entry, first_heading(blocks), doc.doc_id)
+        out.extend(chunk_document(info, blocks))
+    return out
+
+
+def _locate(q: EverydayQuestion, chunks: list[Chunk]) -> tuple[int, int] | None:
+    """(chunk, unit) holding the evidence, in the question's document."""
+    for ci, chunk in enumerate(chunks):
+        if chunk.doc_id != q.doc or q.evidence[:40] not in squash(chunk.text):
+            continue
+        for ui, unit in enumerate(units(chunk.text)):
+            if q.evidence in squash(unit.text) or squash(unit.text) in q.evidence:
+                return ci, ui
+    return None
+
+
+def _example(q: EverydayQuestion, chunk: Chunk, label: int) -> Example:
+    unit_texts = tuple(u.text for u in units(chunk.text))
+    span = None
+    if label >= 0 and q.answer:
+        text, spans = passage_text(chunk.own_heading, unit_texts)
+        a, b = spans[label]
+        at = text.lower().find(q.answer.lower(), a, b)
+        if at >= 0:
+            span = (at, at + len(q.answer))
+    return Example(q.question, chunk.own_heading, unit_texts, label, span)
+
+
+def build_examples(
+    questions: list[EverydayQuestion], chunks: list[Chunk]
+) -> tuple[list[Example], list[Example], dict[str, int]]:
+    """(positives, negatives, counts)."""
+    lexical = LexicalIndex([chunk_terms(c) for c in chunks])
+    pos: list[Example] = []
+    neg: list[Example] = []
+    counts: dict[str, int] = defaultdict(int)
+    for q in questions:
+        found = _locate(q, chunks)
+        if found is None:
+            counts["not_located"] += 1
+            continue
+        ci, ui = found
+        if not q.answerable:
+            neg.append(_example(q, chunks[ci], -1))
+            counts["negative_near_miss"] += 1
+            continue
+        pos.append(_example(q, chunks[ci], ui))
+        for hit, _ in lexical.search(q.question, 5):
+            if q.evidence[:40] not in squash(chunks[hit].text):
+                neg.append(_example(q, chunks[hit], -1))
+                counts["negative_retrieved"] += 1
+                break
+    counts["positive"] = len(pos)
+    return pos, neg, dict(counts)
