@@ -13,6 +13,7 @@ as reader training windows, over the corpus chunked exactly as `lhl ingest` chun
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,15 +75,40 @@ def corpus_chunks(corpus_dir: Path = CORPUS_DIR) -> list[Chunk]:
     return out
 
 
-def _locate(q: EverydayQuestion, chunks: list[Chunk]) -> tuple[int, int] | None:
-    """(chunk, unit) holding the evidence, in the question's document."""
+def plain(text: str) -> str:
+    """Text compared without markup, bullets, dashes, case or runs of white space: the
+    sentence list is cut from the raw file, chunks from the parsed one."""
+    return " ".join(re.sub(r"[*_#•·▪–—-]+", " ", text).lower().split())
+
+
+def locate(doc: str, evidence: str, chunks: list[Chunk]) -> tuple[int, int] | None:
+    """(chunk, unit) holding the evidence in the document; for a heading, the first unit
+    under it (the answer step shows a section by its first sentence and its heading)."""
+    want = plain(evidence)
     for ci, chunk in enumerate(chunks):
-        if chunk.doc_id != q.doc or q.evidence[:40] not in squash(chunk.text):
+        if chunk.doc_id != doc or want[:40] not in plain(chunk.text):
             continue
         for ui, unit in enumerate(units(chunk.text)):
-            if q.evidence in squash(unit.text) or squash(unit.text) in q.evidence:
+            have = plain(unit.text)
+            if have and (want in have or have in want):
                 return ci, ui
-    return None
+    for ci, chunk in enumerate(chunks):
+        if chunk.doc_id == doc and want and want in plain(chunk.own_heading):
+            return ci, 0
+    # A table row or a list item is rendered otherwise in a chunk ("Navn: …; Når: …"): the
+    # chunk holding (nearly) all of its words, and there the unit holding most of them.
+    words = set(re.findall(r"\w+", want))
+    best: tuple[float, int, int] | None = None
+    for ci, chunk in enumerate(chunks):
+        if chunk.doc_id != doc or not words:
+            continue
+        if len(words & set(re.findall(r"\w+", plain(chunk.text)))) < 0.9 * len(words):
+            continue
+        for ui, unit in enumerate(units(chunk.text)):
+            share = len(words & set(re.findall(r"\w+", plain(unit.text)))) / len(words)
+            if best is None or share > best[0]:
+                best = (share, ci, ui)
+    return (best[1], best[2]) if best is not None else None
 
 
 def _example(q: EverydayQuestion, chunk: Chunk, label: int) -> Example:
@@ -106,7 +132,7 @@ def build_examples(
     neg: list[Example] = []
     counts: dict[str, int] = defaultdict(int)
     for q in questions:
-        found = _locate(q, chunks)
+        found = locate(q.doc, q.evidence, chunks)
         if found is None:
             counts["not_located"] += 1
             continue
@@ -117,7 +143,7 @@ def build_examples(
             continue
         pos.append(_example(q, chunks[ci], ui))
         for hit, _ in lexical.search(q.question, 5):
-            if q.evidence[:40] not in squash(chunks[hit].text):
+            if hit != ci and plain(q.evidence)[:40] not in plain(chunks[hit].text):
                 neg.append(_example(q, chunks[hit], -1))
                 counts["negative_retrieved"] += 1
                 break
