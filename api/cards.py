@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from lhl import messages
 from lhl.records import SECTION_SEP, Answer, Citation
 
 Json = dict[str, Any]
@@ -132,6 +133,8 @@ def answer_message(answer: Answer, links: Links) -> Json:
             rows = [_text(f"[{c.n}] {c.title}", weight="Bolder", size="Small")]
             if where := _where(c):
                 rows.append(_text(where, isSubtle=True, size="Small", spacing="None"))
+            if not answer.found and c.highlight:  # the sentence that came closest
+                rows.append(_text(f"«{_shorten(c.highlight, 300)}»", size="Small", spacing="None"))
             body.append(
                 {
                     "type": "Container",
@@ -142,6 +145,8 @@ def answer_message(answer: Answer, links: Links) -> Json:
             )
     if answer.found:
         note = GENERATIVE_NOTE if answer.mode == "generative" else EXTRACTIVE_NOTE
+        if uncertain(answer):
+            note = f"{messages.UNCERTAIN} {note}"
         body.append(_text(note, isSubtle=True, size="Small", spacing="Medium"))
     actions = [
         _open(OPEN_SOURCE.format(n=c.n), links.passage(c.chunk_id))
@@ -155,6 +160,15 @@ def answer_message(answer: Answer, links: Links) -> Json:
         lines += [f"{_source_line(c)}: {links.passage(c.chunk_id)}" for c in answer.citations]
     lines += ["", f"{OPEN_CHAT}: {links.question(answer.question)}"]
     return _message(_card(body, actions), "\n".join(lines))
+
+
+def uncertain(answer: Answer) -> bool:
+    """An extractive answer the decision is less sure of than not (see lhl/messages.py)."""
+    return (
+        answer.mode == "extractive"
+        and answer.confidence is not None
+        and answer.confidence < messages.UNCERTAIN_BELOW
+    )
 
 
 def usage_message(links: Links, bot_name: str = "Assistenten") -> Json:

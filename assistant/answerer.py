@@ -2,19 +2,13 @@
 passages, or refuses when the evidence does not cover the question.
 
 Named steps:
-- `candidates()` scores every sentence (or table cell) of the top passages on a few
-  features: the question's terms it shares (weighted by corpus idf and by how rare they are
-  among the candidates; stemmed, compounds matched in part), phrase matches, the terms of its
-  heading, whether it holds the kind of answer asked for (a number, a date, a name …), and
-  the rank of its passage. `Weights` says how much each counts.
-- `constrain()` and `refusal_reason()` (assistant/refusal.py) keep the candidates that meet
-  the question's hard constraints, or refuse.
-- `choose()` (assistant/compose.py) picks the answer: the best sentence, its neighbour when
-  the best one leans on it, and runners-up that score nearly as well, while the answer stays
-  short.
-
-Weights and thresholds were tuned on NorQuAD validation and our known facts, never on the
-NorQuAD test split (eval/norquad.py, scripts/norquad_eval.py).
+- `candidates()` measures every sentence (or table cell) of the top passages: the question's
+  terms it shares (weighted by corpus idf and by how rare they are among the candidates;
+  stemmed, compounds matched in part), phrase matches, the terms of its heading, whether it
+  holds the kind of answer asked for (a number, a date, a name …), and the rank of its
+  passage.
+- The learned decision (assistant/decide.py) weighs these with the reader's margins; the
+  answer step (assistant/extract.py) refuses or composes the answer (assistant/compose.py).
 """
 
 from __future__ import annotations
@@ -61,33 +55,6 @@ class Features:
     too_short: float  # 1 when under 25 characters
     reader: float = 0.0  # the reader's margin for this unit over "no answer" (0 without it)
 
-
-@dataclass(frozen=True)
-class Weights:
-    """How much each feature counts in a sentence's score (coordinate search on NorQuAD
-    validation and the known facts)."""
-
-    own: float = 0.5
-    residual: float = 0.6
-    plain: float = 0.45
-    bigram: float = 0.225
-    figures: float = 0.2
-    context: float = 0.525
-    rank: float = -0.1
-    type_evidence: float = 0.2
-    opening: float = -0.4
-    defines: float = 0.4
-    heading: float = 3.0  # the section the question names answers it
-    cue: float = 0.4
-    too_long: float = -0.2
-    too_short: float = -0.05
-    reader: float = 0.0  # set by `with_reader()` when the reader has read the passages
-
-    def score(self, f: Features) -> float:
-        return sum(getattr(self, name) * getattr(f, name) for name in Features.__slots__)
-
-
-WEIGHTS = Weights()
 
 # How much holding (or lacking) the asked-for kind of answer says about a sentence, per
 # question type: log-likelihood ratios of answer sentences vs other candidate sentences,
@@ -240,10 +207,10 @@ def candidates(
     passages: Sequence[Passage],
     idf: Mapping[str, float],
     margins: Sequence[Sequence[float]] | None = None,
-    scoring: Weights = WEIGHTS,
 ) -> list[Candidate]:
-    """Every sentence of the top passages, best first. `margins` are the reader's margins
-    per passage and unit (assistant/reader.py), a feature beside the lexical ones.
+    """Every sentence of the top passages in passage order, with its features (`score` is
+    set by the decision, assistant/decide.py). `margins` are the reader's margins per
+    passage and unit (assistant/reader.py), a feature beside the lexical ones.
 
     A term's weight is its corpus idf times its idf among the candidate sentences: the
     article's topic ("Warholm" in every sentence) tells sentences apart less than the word
@@ -313,20 +280,14 @@ def candidates(
                 for t, v in matches[j].items():
                     window[t] = max(window.get(t, 0.0), v)
         coverage = sum(idf.get(t, DEFAULT_IDF) * window.get(t, 0.0) for t in words) / corpus_total
-        out.append(
-            Candidate(
-                pi, si, sent, scoring.score(features), coverage, fit is True, features, unit.lead
-            )
-        )
-    # On a tie a table cell shown with its row's first cell beats that first cell alone.
-    out.sort(key=lambda c: (-c.score, c.lead is None))
+        out.append(Candidate(pi, si, sent, 0.0, coverage, fit is True, features, unit.lead))
     return out
 
 
 def _margin(margins: Sequence[Sequence[float]] | None, pi: int, si: int) -> float:
     """The reader's margin for a unit over "no answer", clipped; a unit the reader did not
     see (cut off by its window) counts as a clear "no". (Its softmax probability instead
-    was measured and lost 1–2 points: scripts/tune_reader.py.)"""
+    was measured and lost 1–2 points.)"""
     if margins is None:
         return 0.0
     if pi >= len(margins) or si >= len(margins[pi]):
@@ -341,8 +302,6 @@ __all__ = [
     "Candidate",
     "Features",
     "Unit",
-    "WEIGHTS",
-    "Weights",
     "candidates",
     "fits_type",
     "match_term",

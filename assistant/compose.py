@@ -9,12 +9,13 @@ split.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 
 from assistant.answer_types import ANAPHORIC_START, PRONOUN_START, content_stems, fits_type
 from assistant.answerer import Candidate, Unit, match_term, named_heading, units
 from assistant.questions import QuestionAnalysis
-from lhl.records import Passage
+from lhl import messages
+from lhl.records import Answer, Citation, Passage
 from lhl.text import BULLET, normalize
 
 # The answer: the best sentence, maybe a neighbour it leans on, and runners-up.
@@ -107,6 +108,7 @@ def _choose(
     chosen = [best]
     if extra is not None and len(best.answer_text) + len(extra.answer_text) <= MAX_ANSWER_CHARS:
         chosen.append(extra)
+    lead = len(chosen)
     best_doc = passages[best.passage_index].chunk.doc_id
     for cand in ranked[1 : RUNNERS_UP + 1]:
         if len(chosen) >= MAX_SENTENCES or cand.score < best.score - SECOND_MARGIN:
@@ -126,7 +128,7 @@ def _choose(
         limit = MAX_ANSWER_CHARS if len(chosen) == 1 else SHORT_ANSWER_CHARS
         if sum(len(c.answer_text) for c in chosen) + len(cand.answer_text) <= limit:
             chosen.append(cand)
-    return _reading_order(chosen)
+    return _reading_order(chosen, lead)
 
 
 def _adds_an_answer(q: QuestionAnalysis, best: Candidate, cand: Candidate) -> bool:
@@ -180,12 +182,15 @@ def _list_around(sents: Sequence[str], i: int) -> slice | None:
     return slice(lo, hi + 1)
 
 
-def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
-    """Sentences of one passage in the order they stand; passages in the order chosen."""
-    first_seen: dict[int, int] = {}
-    for i, c in enumerate(chosen):
-        first_seen.setdefault(c.passage_index, i)
-    return sorted(chosen, key=lambda c: (first_seen[c.passage_index], c.sentence_index))
+def _reading_order(chosen: list[Candidate], lead: int) -> list[Candidate]:
+    """The best sentence first, with the neighbour it leans on (the first `lead` chosen) in
+    reading order; then the runners-up of the best one's passage in reading order, then the
+    others best first (one citation marker covers a passage's run)."""
+    group = sorted(chosen[:lead], key=lambda c: c.sentence_index)
+    rest = chosen[lead:]
+    best = chosen[0].passage_index
+    same = sorted((c for c in rest if c.passage_index == best), key=lambda c: c.sentence_index)
+    return group + same + [c for c in rest if c.passage_index != best]
 
 
 def _row_answer(
@@ -208,3 +213,71 @@ def _row_answer(
         same_row.sort(key=lambda i: -own_share(i))  # stable: ties keep the ranking's order
         keep = {0, *[i for i in same_row if i != 0][:2]}
     return replace(best, shown="; ".join(cells[i].text for i in sorted(keep)) + ".")
+
+
+@dataclass(frozen=True)
+class AnswerBase:
+    """What every extractive Answer carries besides its text and citations."""
+
+    question: str
+    resolved_question: str | None
+    question_type: str | None
+    reader: bool
+    confidence: float | None
+
+
+def refusal(base: AnswerBase, related: Sequence[Passage], ranked: Sequence[Candidate]) -> Answer:
+    """ "Not in the documents", with the nearest passages; each shows its sentence that came
+    closest (the best-scored candidate from it), so a person can judge for themselves."""
+    closest: dict[str, str] = {}
+    for c in ranked:
+        if c.passage_index < len(related):
+            closest.setdefault(related[c.passage_index].chunk.id, c.text)
+    citations = [
+        Citation.from_passage(i, p, highlight=closest.get(p.chunk.id))
+        for i, p in enumerate(related, 1)
+    ]
+    text = messages.NOT_FOUND if citations else messages.NOT_FOUND_NO_PASSAGES
+    return Answer(answer=text, found=False, citations=citations, **asdict(base))
+
+
+def answer(
+    base: AnswerBase,
+    chosen: Sequence[Candidate],
+    best: Candidate,
+    passages: Sequence[Passage],
+    span: str | None = None,
+) -> Answer:
+    """The answer text with a marker [n] after each run of sentences from one passage, and
+    the citations; a citation's highlight is the sentence that answers (the best one, where
+    the passage holds it), and `span` the reader's answer within it."""
+    citations: list[Citation] = []
+    number: dict[int, int] = {}
+    runs: list[tuple[int, list[str]]] = []
+    for cand in chosen:
+        if cand.passage_index not in number:
+            number[cand.passage_index] = len(citations) + 1
+            is_best = cand.passage_index == best.passage_index
+            citations.append(
+                Citation.from_passage(
+                    number[cand.passage_index],
+                    passages[cand.passage_index],
+                    highlight=best.text if is_best else cand.text,
+                    span=span if is_best else None,
+                )
+            )
+        n = number[cand.passage_index]
+        if runs and runs[-1][0] == n:
+            runs[-1][1].append(cand.answer_text)
+        else:
+            runs.append((n, [cand.answer_text]))
+    text = " ".join(_with_marker(" ".join(run), n) for n, run in runs)
+    return Answer(answer=text, found=True, citations=citations, **asdict(base))
+
+
+def _with_marker(text: str, n: int) -> str:
+    """ "… i 2022." → "… i 2022 [1]." """
+    text = text.rstrip()
+    if text.endswith((".", "!", "?")):
+        return f"{text[:-1]} [{n}]{text[-1]}"
+    return f"{text} [{n}]"

@@ -1,7 +1,7 @@
-"""Refusal: the extractive answerer's candidates checked against the question's hard
-constraints (a year or number it asks about, the counted noun of "hvor mange X"), and the
-reasons to say the documents do not answer (a name or an asked-for attribute nowhere in
-them, too little of the question covered). Thresholds tuned like the answerer's weights.
+"""The question's hard constraints, measured for the learned decision (assistant/decide.py):
+whether a candidate holds the year or number the question asks about and the counted noun of
+"hvor mange X", and whether a name or an asked-for attribute is nowhere in the documents.
+Each is an input to the model, not a rule of its own.
 """
 
 from __future__ import annotations
@@ -14,12 +14,6 @@ from assistant.answerer import Candidate, match_term, one_edit
 from assistant.questions import QuestionAnalysis, mentions
 from lhl.records import Passage
 from lhl.text import normalize, stem, tokens
-
-# Refusal thresholds.
-MIN_COVERAGE = 0.2  # share of the question's idf the evidence window must cover
-# How much worse than the best sentence one that meets the question's constraints may score
-# (a sentence that has the asked-for year but little else of the question is no answer).
-CONSTRAINED_MARGIN = 0.3
 
 _COUNT_QUESTION = re.compile(r"\b(hvor|kor)\s+mange\b")
 
@@ -61,19 +55,6 @@ def violation(q: QuestionAnalysis, passages: Sequence[Passage], cand: Candidate)
     return None
 
 
-def constrain(
-    q: QuestionAnalysis, passages: Sequence[Passage], ranked: Sequence[Candidate]
-) -> tuple[list[Candidate], str | None]:
-    """The candidates that meet the question's constraints, best first, when the first of
-    them scores within CONSTRAINED_MARGIN of the best; otherwise none, and why."""
-    if not ranked:
-        return [], "no sentences"
-    meeting = [c for c in ranked if violation(q, passages, c) is None]
-    if meeting and meeting[0].score >= ranked[0].score - CONSTRAINED_MARGIN:
-        return meeting, None
-    return [], violation(q, passages, ranked[0]) or "constraints met only far down"
-
-
 def known_word(word: str, vocabulary: Mapping[str, float], seen: Set[str] = frozenset()) -> bool:
     """Whether the documents have the word (a name from the question): the word itself among
     the retrieved passages' words `seen`, its stem in the index's vocabulary when stemming
@@ -97,39 +78,31 @@ def known_word(word: str, vocabulary: Mapping[str, float], seen: Set[str] = froz
     )
 
 
-def refusal_reason(
-    q: QuestionAnalysis,
-    passages: Sequence[Passage],
-    best: Candidate | None,
-    vocabulary: Mapping[str, float],
+def unknown_name(
+    q: QuestionAnalysis, passages: Sequence[Passage], vocabulary: Mapping[str, float]
 ) -> str | None:
-    """Why the evidence does not answer the question, or None when it does: a name the
-    documents never mention (a county, a product we do not cover), or too little of the
-    question's weight in the best sentence, its neighbours and its heading, or an attribute
-    ("hvem er *direktør* for …") its document never mentions."""
-    if not passages or best is None:
-        return "no passages"
-    if q.names:
-        words = set(
-            tokens(" ".join(f"{p.chunk.title} {p.chunk.section} {p.chunk.text}" for p in passages))
-        )
-        for name in q.names:
-            if not known_word(name, vocabulary, words):
-                return f"{name} is nowhere in the documents"
-    if q.attribute:
-        doc = passages[best.passage_index].chunk.doc_id
-        stems = content_stems(_document_text(passages, doc))
-        if not (match_term(q.attribute, set(stems), stems) or _near(q.attribute, stems)):
-            return f"{q.attribute} is not in the document"
-    if best.coverage < MIN_COVERAGE:
-        return f"coverage {best.coverage:.2f} too low"
+    """A name in the question the documents never mention (a county, a product we do not
+    cover), or None."""
+    if not q.names:
+        return None
+    words = set(
+        tokens(" ".join(f"{p.chunk.title} {p.chunk.section} {p.chunk.text}" for p in passages))
+    )
+    for name in q.names:
+        if not known_word(name, vocabulary, words):
+            return f"{name} is nowhere in the documents"
     return None
 
 
-def reader_reason(margins: Sequence[Sequence[float]], null_margin: float) -> str | None:
-    """The reader's refusal: no unit of the passages it read beats "no answer" by
-    `null_margin`."""
-    best = max((m for ms in margins for m in ms), default=float("-inf"))
-    if best < null_margin:
-        return f"reader: best margin {best:.2f} below {null_margin:.2f}"
-    return None
+def missing_attribute(
+    q: QuestionAnalysis, passages: Sequence[Passage], cand: Candidate
+) -> str | None:
+    """An attribute the question asks for ("hvem er *direktør* for …") that the candidate's
+    document never mentions, or None."""
+    if not q.attribute:
+        return None
+    doc = passages[cand.passage_index].chunk.doc_id
+    stems = content_stems(_document_text(passages, doc))
+    if match_term(q.attribute, set(stems), stems) or _near(q.attribute, stems):
+        return None
+    return f"{q.attribute} is not in the document"

@@ -1,9 +1,6 @@
 """The reading step, between retrieval and the answer: the reader (assistant/reader.py)
-reads the top passages within a time budget, and its readings order the passages, score the
-sentences beside the lexical features, may refuse, and give the citation its span.
-
-The numbers were chosen on development sets with scripts/tune_reader.py (the known facts
-kf001–kf253 and held-out NorQuAD training articles), never on NorQuAD test.
+reads the top passages within a time budget; its margins are inputs to the learned decision
+(assistant/decide.py), and its span is the citation's highlight.
 """
 
 from __future__ import annotations
@@ -12,7 +9,7 @@ import concurrent.futures
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from assistant import answerer
@@ -23,14 +20,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 READ_K = 5  # passages the reader reads (8 gained nothing on NorQuAD held out, at twice the time)
-# Reader-first ordering of the passages: a passage's best margin, less this per place it
-# was ranked lower by retrieval.
-RERANK_RANK_PENALTY = 2.0
-# The reader refuses when no unit of the passages considered beats "no answer" by this.
-READER_NULL_MARGIN = -2.0
-# How much the reader's margin counts beside the lexical features.
-READER_WEIGHT = 0.05
-READER_WEIGHTS = answerer.Weights(reader=READER_WEIGHT)
 
 
 class ReadingPool(concurrent.futures.ThreadPoolExecutor):
@@ -108,21 +97,7 @@ def read_within(
     return {p.chunk.id: r for p, r in zip(top, readings, strict=True)}
 
 
-def rerank(passages: list[Passage], readings: dict[str, Reading]) -> list[Passage]:
-    """The passages in the reader's order: best margin, less RERANK_RANK_PENALTY per place
-    retrieval ranked it lower (unread passages keep their place after the read ones)."""
-
-    def key(item: tuple[int, Passage]) -> float:
-        i, p = item
-        best = max(readings[p.chunk.id].units, default=answerer.READER_FLOOR)
-        return -(best - RERANK_RANK_PENALTY * i)
-
-    read = sorted(((i, p) for i, p in enumerate(passages) if p.chunk.id in readings), key=key)
-    rest = [p for p in passages if p.chunk.id not in readings]
-    return [p for _, p in read] + rest
-
-
-def margins(passages: Sequence[Passage], readings: dict[str, Reading]) -> list[list[float]]:
+def margins(passages: Sequence[Passage], readings: Mapping[str, Reading]) -> list[list[float]]:
     """Per passage the answerer considers, the reader's margin of each unit (none for a
     passage it did not read)."""
     return [
@@ -138,7 +113,7 @@ def names_section(cand: answerer.Candidate) -> bool:
 
 
 def answer_span(
-    readings: dict[str, Reading], passages: Sequence[Passage], best: answerer.Candidate
+    readings: Mapping[str, Reading], passages: Sequence[Passage], best: answerer.Candidate
 ) -> str | None:
     """The reader's answer span, when it lies in the sentence that answers."""
     found = readings.get(passages[best.passage_index].chunk.id)

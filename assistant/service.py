@@ -13,7 +13,8 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 
-from assistant import answerer, compose, reading, refusal
+from assistant import answerer, compose, decide, reading, rules
+from assistant.extract import extract
 from assistant.followup import resolve
 from assistant.generation import Generated, OnText, fallback_grounding, generate, shown_grounding
 from assistant.generative import GenerativeAnswerer, ModelUnavailable
@@ -40,6 +41,7 @@ class Assistant:
         settings: Settings,
         embedder: Embedder | None = None,
         generative: GenerativeAnswerer | None = None,
+        decision: decide.Decision | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embeddings, settings.embed_threads)
@@ -63,6 +65,7 @@ class Assistant:
         self._reader_pool = reading.ReadingPool(settings.reader_pool_size)
         # Questions answered at once: the readers busy and as many retrieving beside them.
         self._slots = threading.BoundedSemaphore(2 * settings.reader_pool_size)
+        self.decision = decision or decide.load(settings.decision_path)
         self._live: LiveIndex | None = None
         self.retriever = Retriever(self._current_index, settings.dense_weight)
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="gen")
@@ -84,6 +87,19 @@ class Assistant:
         if self.reader is None:
             return "leksikalske regler (LHL_READER=off eller ingen modell)"
         return f"leser ({self.reader.model_dir.name}) + leksikalske regler"
+
+    @property
+    def decision_settings(self) -> dict[str, object]:
+        """The settings that chose and refused (assistant/rules.py) and when the verifier
+        was fit, for reports."""
+        return {
+            "verifier_fitted": self.decision.meta.get("fitted"),
+            "reader_weight": rules.READER_WEIGHTS.reader,
+            "reader_null_margin": rules.READER_NULL_MARGIN,
+            "rerank_rank_penalty": rules.RERANK_RANK_PENALTY,
+            "min_coverage": rules.MIN_COVERAGE,
+            "constrained_margin": rules.CONSTRAINED_MARGIN,
+        }
 
     @property
     def ready(self) -> bool:
@@ -137,14 +153,10 @@ class Assistant:
         )
         with self._answering(started, deadline_s) as may_read:
             index = self.index  # one index for the whole answer, even if a reload swaps it
-            passages, timings = self.retriever.retrieve(resolved, k=RETRIEVE_K, index=index)
-            passages = without_instructions(passages)
-            q = analyse(resolved)
-            passages = _with_named_section(index, q, passages)
+            q, passages, timings = self.gather(resolved, index)
             t_retrieved = time.perf_counter()
             readings = self._read(resolved, passages, started, deadline_s) if may_read else None
-            if readings is not None:
-                passages = _with_named_section(index, q, reading.rerank(passages, readings))
+            passages = self.reading_order(index, q, passages, readings)
             t_read = time.perf_counter()
             answer = self._extractive(index, question, resolved, q, passages, readings)
         if generative and answer.found:
@@ -160,6 +172,28 @@ class Assistant:
         answer.answer_id = uuid.uuid4().hex
         return answer
 
+    def gather(
+        self, resolved: str, index: Index
+    ) -> tuple[QuestionAnalysis, list[Passage], dict[str, float]]:
+        """The question analysed and the passages the answer step reads: retrieved, cleared of
+        instructions to a model, and with the section the question names among them."""
+        passages, timings = self.retriever.retrieve(resolved, k=RETRIEVE_K, index=index)
+        passages = without_instructions(passages)
+        q = analyse(resolved)
+        return q, _with_named_section(index, q, passages), timings
+
+    def reading_order(
+        self,
+        index: Index,
+        q: QuestionAnalysis,
+        passages: list[Passage],
+        readings: dict[str, Reading] | None,
+    ) -> list[Passage]:
+        """The passages in the order the answer step reads them: the reader's, when it read."""
+        if readings is None:
+            return passages
+        return _with_named_section(index, q, rules.rerank(passages, readings))
+
     def _extractive(
         self,
         index: Index,
@@ -169,44 +203,20 @@ class Assistant:
         passages: list[Passage],
         readings: dict[str, Reading] | None = None,
     ) -> Answer:
-        margins = reading.margins(passages, readings) if readings is not None else None
-        ranked, reason = refusal.constrain(
-            q,
-            passages,
-            answerer.candidates(
-                q,
-                passages,
-                index.lexical.idf,
-                margins,
-                reading.READER_WEIGHTS if margins is not None else answerer.WEIGHTS,
-            ),
-        )
-        best = ranked[0] if ranked else None
-        # The section the question names ("Hva er trinn 5?") answers by its heading, whatever
-        # the reader makes of its first sentence.
-        if margins is not None and best is not None and not reading.names_section(best):
-            reason = reason or refusal.reader_reason(margins, reading.READER_NULL_MARGIN)
-        reason = reason or refusal.refusal_reason(q, passages, best, index.lexical.idf)
-        base = dict(
+        found = extract(q, passages, index.lexical.idf, readings, self.decision)
+        base = compose.AnswerBase(
             question=question,
             resolved_question=resolved if resolved != question else None,
             question_type=q.qtype,
             reader=readings is not None,
+            confidence=round(found.confidence, 3),
         )
-        if reason or best is None:
-            # The question is a person's words, and the reason may quote them ("<name> is
-            # nowhere in the documents"): both only at debug level.
-            log.info("refusing a question (reason at debug level)")
-            log.debug("refusing %r: %s", resolved, reason)
-            related = [
-                Citation.from_passage(i, p) for i, p in enumerate(passages[:CITED_RELATED], 1)
-            ]
-            text = messages.NOT_FOUND if related else messages.NOT_FOUND_NO_PASSAGES
-            return Answer(answer=text, found=False, citations=related, **base)  # type: ignore[arg-type]
-        chosen = compose.choose(q, passages, ranked)
-        span = reading.answer_span(readings, passages, best) if readings is not None else None
-        text, citations = _cite(chosen, best, passages, span)
-        return Answer(answer=text, found=True, citations=citations, **base)  # type: ignore[arg-type]
+        if found.refusal is not None:
+            # The question is a person's words: at debug level only.
+            log.info("refusing a question (%s)", found.refusal)
+            log.debug("refusing %r: %s (%.3f)", resolved, found.refusal, found.confidence)
+            return compose.refusal(base, passages[:CITED_RELATED], found.ranked)
+        return compose.answer(base, found.chosen, found.ranked[0], passages, found.span)
 
     @contextlib.contextmanager
     def _answering(self, started: float, deadline_s: float | None) -> Iterator[bool]:
@@ -345,43 +355,3 @@ def _with_named_section(
     rest = [p for p in passages if p.chunk.id != pick.id]
     shown = Passage(pick, rest[min(slot, len(rest) - 1)].score if rest else 1.0)
     return [*rest[:slot], shown, *rest[slot:]]
-
-
-def _cite(
-    chosen: Sequence[answerer.Candidate],
-    best: answerer.Candidate,
-    passages: Sequence[Passage],
-    span: str | None = None,
-) -> tuple[str, list[Citation]]:
-    """The answer text with a marker [n] after each run of sentences from one passage, and
-    the citations; a citation's highlight is the sentence that answers (the best one, where
-    the passage holds it), and `span` the reader's answer within it."""
-    citations: list[Citation] = []
-    number: dict[int, int] = {}
-    runs: list[tuple[int, list[str]]] = []
-    for cand in chosen:
-        if cand.passage_index not in number:
-            number[cand.passage_index] = len(citations) + 1
-            is_best = cand.passage_index == best.passage_index
-            citations.append(
-                Citation.from_passage(
-                    number[cand.passage_index],
-                    passages[cand.passage_index],
-                    highlight=best.text if is_best else cand.text,
-                    span=span if is_best else None,
-                )
-            )
-        n = number[cand.passage_index]
-        if runs and runs[-1][0] == n:
-            runs[-1][1].append(cand.answer_text)
-        else:
-            runs.append((n, [cand.answer_text]))
-    return " ".join(_with_marker(" ".join(run), n) for n, run in runs), citations
-
-
-def _with_marker(text: str, n: int) -> str:
-    """ "… i 2022." → "… i 2022 [1]." """
-    text = text.rstrip()
-    if text.endswith((".", "!", "?")):
-        return f"{text[:-1]} [{n}]{text[-1]}"
-    return f"{text} [{n}]"

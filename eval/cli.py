@@ -193,6 +193,7 @@ def in_process_target(settings: Settings, mode: str | None) -> tuple[Target, dic
         "index": str(settings.chroma_url or settings.index_dir),
         "embeddings": assistant.embedder.name,
         "answerer": assistant.answerer_name,
+        "decision": assistant.decision_settings,
     }
     return InProcessTarget(assistant, mode), info
 

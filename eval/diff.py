@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eval.report import LABELS, format_figure
+from eval.labels import LABELS, format_figure
 
 HIGHER_IS_BETTER = (
     "answer_accuracy",

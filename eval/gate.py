@@ -11,8 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from eval.labels import LABELS, format_figure
 from eval.questions import KNOWN_FACTS, load_questions
-from eval.report import LABELS, build_report, format_figure
+from eval.report import build_report
 from eval.runner import InProcessTarget, run
 
 THRESHOLDS = Path(__file__).parent / "thresholds.json"
@@ -67,5 +68,6 @@ def run_known_facts(settings: Any, questions: Path = KNOWN_FACTS) -> dict[str, A
         "index": str(settings.chroma_url or settings.index_dir),
         "embeddings": assistant.embedder.name,
         "answerer": assistant.answerer_name,
+        "decision": assistant.decision_settings,
     }
     return build_report(results, meta)

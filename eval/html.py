@@ -11,8 +11,8 @@ from html import escape
 from typing import Any
 
 from eval.html_assets import CSS, JS
+from eval.labels import LABELS, ON_LISTS, ON_UNANSWERABLE, TAG_LABELS, format_figure
 from eval.questions import contains
-from eval.report import LABELS, ON_LISTS, ON_UNANSWERABLE, TAG_LABELS, format_figure
 from lhl.records import SECTION_SEP
 
 # The summary cards: figure, how to count it from the results, and a one-line explanation.

@@ -288,6 +288,7 @@ def run_norquad(
             "target": "i prosess",
             "embeddings": assistant.embedder.name,
             "answerer": assistant.answerer_name,
+            "decision": assistant.decision_settings,
             "index": str(nq_settings.index_dir),
         },
     )

@@ -9,56 +9,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from eval.labels import (  # noqa: F401  (re-exported for the scripts and tests)
+    HEADLINE_FIGURES,
+    LABELS,
+    ON_LISTS,
+    ON_UNANSWERABLE,
+    RATIOS,
+    TAG_LABELS,
+    format_figure,
+)
 from eval.runner import Result, result_dict, summarize
 
 TAG_ORDER = ("type", "doc", "style", "domain")
 MAX_GROUPS = 50  # a tag with more values than this (e.g. NorQuAD passage ids) is not broken down
-
-# Norwegian names for the summary figures and tags, shared by the Markdown and HTML reports.
-LABELS = {
-    "questions": "Spørsmål",
-    "answerable": "Besvarbare",
-    "unanswerable": "Ubesvarbare",
-    "answer_accuracy": "Svarnøyaktighet",
-    "list_questions": "Listespørsmål (hele listen kreves)",
-    "partial": "Delvise svar (noe av listen)",
-    "evidence_recall": "Kildetreff",
-    "refusal_accuracy": "Riktig avvisning",
-    "false_answer_rate": "Feilaktige svar på ubesvarbare",
-    "answer_chars_median": "Svarlengde, median (tegn)",
-    "latency_ms_p50": "Svartid p50 (ms)",
-    "latency_ms_p95": "Svartid p95 (ms)",
-    "errors": "Feil fra tjenesten",
-    "recall_at_1": "Gjenfinning @1",
-    "recall_at_5": "Gjenfinning @5",
-    "mrr": "MRR",
-}
-TAG_LABELS = {"type": "spørsmålstype", "doc": "dokument", "style": "stil", "domain": "domene"}
-RATIOS = {
-    "answer_accuracy",
-    "evidence_recall",
-    "refusal_accuracy",
-    "false_answer_rate",
-    "recall_at_1",
-    "recall_at_5",
-}
-ON_UNANSWERABLE = ("refusal_accuracy", "false_answer_rate")
-ON_LISTS = ("list_questions", "partial")  # meaningless without expected_all questions
-# The headline figures, in the order the CLI line and the README table show them.
-HEADLINE_FIGURES = (
-    "questions",
-    "answer_accuracy",
-    "partial",
-    "evidence_recall",
-    "refusal_accuracy",
-    "false_answer_rate",
-    "recall_at_1",
-    "recall_at_5",
-    "mrr",
-    "answer_chars_median",
-    "latency_ms_p50",
-    "latency_ms_p95",
-)  # meaningless without such questions
 
 
 @dataclass(frozen=True)
@@ -152,18 +115,6 @@ def load_report(path: Path) -> dict[str, Any]:
     if not isinstance(report, dict) or not isinstance(report.get("summary"), dict):
         raise ValueError("ingen «summary» i rapporten")
     return report
-
-
-def format_figure(key: str, value: Any) -> str:
-    if value is None:
-        return "–"
-    if key in RATIOS and isinstance(value, int | float):
-        return f"{value * 100:.1f} %".replace(".", ",")
-    if key == "mrr" and isinstance(value, int | float):
-        return f"{value:.3f}".replace(".", ",")
-    if isinstance(value, float):
-        return f"{value:.1f}".replace(".", ",")
-    return str(value)
 
 
 def _md_cell(text: Any) -> str:

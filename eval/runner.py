@@ -76,6 +76,7 @@ class Result:
     mode: str | None = None
     error: str | None = None
     grounding: str | None = None  # the grounding verdict, in generative mode
+    confidence: float | None = None  # the learned decision's probability (extractive mode)
 
 
 def score(q: EvalQuestion, answer: dict[str, Any], latency_ms: float) -> Result:
@@ -134,6 +135,7 @@ def score(q: EvalQuestion, answer: dict[str, Any], latency_ms: float) -> Result:
         missing=missing if q.answerable and found else [],
         partial=partial,
         grounding=(answer.get("grounding") or {}).get("verdict"),
+        confidence=answer.get("confidence"),
     )
 
 

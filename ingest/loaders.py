@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from ingest.errors import UnreadableFile
 from ingest.structure import clean_document, to_blocks
 from ingest.textparse import BOILERPLATE, is_boilerplate, parse_text
 from lhl.records import Block
@@ -40,10 +41,6 @@ __all__ = [
 ]
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
-
-
-class UnreadableFile(Exception):
-    """A file that cannot be read as text; reported by name and skipped."""
 
 
 WINDOW_BYTES = 1 << 20  # text files larger than this are read a window at a time

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.loaders import UnreadableFile
+from ingest.errors import UnreadableFile
 from ingest.structure import clean_document, to_blocks
 from ingest.textparse import PAGE_NUMBER, SENTENCE_END, RawBlock, norm_digits, parse_text
 from lhl.records import Block

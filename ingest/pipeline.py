@@ -23,7 +23,8 @@ from pathlib import Path
 
 from ingest.chunker import CHUNKER_VERSION, iter_chunks
 from ingest.corpus import PlannedDocument, document_info, plan_documents, sha256_file
-from ingest.loaders import UnreadableFile, iter_blocks
+from ingest.errors import UnreadableFile
+from ingest.loaders import iter_blocks
 from lhl import messages
 from lhl.embeddings import Embedder
 from lhl.errors import IngestFailed, LhlError

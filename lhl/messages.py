@@ -20,3 +20,8 @@ GENERATIVE_REJECTED = (
     "Språkmodellens svar kunne ikke bekreftes mot kildene. Dette er utdrag fra dokumentene."
 )
 GENERATIVE_UNAVAILABLE = "Språkmodellen svarte ikke i tide. Dette er utdrag fra dokumentene."
+
+# An extractive answer whose confidence (a calibrated probability) is below UNCERTAIN_BELOW:
+# more likely wrong than right. The web chat (api/static/app.js) says the same.
+UNCERTAIN = "Usikkert svar: les kilden før du bruker det."
+UNCERTAIN_BELOW = 0.5

@@ -152,6 +152,9 @@ class Answer:
     answer_id: str = ""
     question_type: str | None = None
     reader: bool = False  # whether the reader read the passages (else: lexical features alone)
+    # The learned decision's probability that the answer's best sentence answers (for a
+    # refusal: that the best sentence it turned down would have); None in generative mode.
+    confidence: float | None = None
     grounding: Grounding | None = None
 
     def to_dict(self) -> dict[str, Any]:

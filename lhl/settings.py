@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # lexical features, "off" with the lexical answerer alone (faster, the fallback).
     reader: str = "on"
     reader_dir: Path | None = None  # default: models/reader in the checkout
+    # The learned answer decision (assistant/decide.py): which sentence answers, how sure, and
+    # when to refuse. Default: models/decision/decision.json in the checkout.
+    decision_path: Path | None = None
     # Intra-op threads for one reading (torch), and readings at once (0: one per core for
     # each `reader_threads`). One thread per reading, as many readings as cores: at load 4-7
     # a reading took p50 0.34 s with 1 thread and 2.4 s with 2 (their OpenMP threads wait for

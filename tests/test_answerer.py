@@ -7,11 +7,13 @@ import re
 
 import pytest
 
-from assistant.answerer import candidates, units
+from assistant import compose, decide
+from assistant.answerer import Candidate, units
 from assistant.compose import choose
+from assistant.constraints import known_word
+from assistant.extract import Refusal, extract
 from assistant.questions import QuestionAnalysis, analyse
-from assistant.refusal import constrain, known_word
-from assistant.service import Assistant, _cite
+from assistant.service import Assistant
 from lhl import messages
 from lhl.records import Answer, Chunk, Passage
 from lhl.settings import Settings
@@ -169,10 +171,17 @@ def _passage(
     return Passage(chunk, 1.0)
 
 
-def _rank(question: str, passages: list[Passage]) -> tuple[QuestionAnalysis, list, str | None]:
+DECISION = decide.load()  # the committed model (tests load it; they never fit it)
+
+
+def _rank(
+    question: str, passages: list[Passage]
+) -> tuple[QuestionAnalysis, list[Candidate], Refusal | None]:
+    """The answer step without the reader, as for `LHL_READER=off`: the candidates best first,
+    or none and the reason to refuse."""
     q = analyse(question)
-    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
-    return q, ranked, reason
+    found = extract(q, passages, {}, None, DECISION)
+    return q, found.ranked if found.refusal is None else [], found.refusal
 
 
 def test_markers_follow_each_run_of_sentences_from_one_passage() -> None:
@@ -183,7 +192,9 @@ def test_markers_follow_each_run_of_sentences_from_one_passage() -> None:
     q, ranked, reason = _rank("Hvilken kommune fikk prisen?", passages)
     assert reason is None
     chosen = choose(q, passages, ranked)
-    text, citations = _cite(chosen, ranked[0], passages)
+    base = compose.AnswerBase(q.text, None, q.qtype, False, None)
+    shown = compose.answer(base, chosen, ranked[0], passages)
+    text, citations = shown.answer, shown.citations
     assert text.count("[") == len(citations)
     assert {int(n) for n in MARKER.findall(text)} == {c.n for c in citations}
     assert citations[0].highlight == ranked[0].text

@@ -117,12 +117,18 @@ def test_ask_returns_the_answer_object_with_cited_markers(client: httpx.Client) 
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])}
     assert markers and markers <= {c["n"] for c in body["citations"]}
     assert body["timings_ms"]["total"] > 0
+    assert 0.0 < body["confidence"] <= 1.0  # the learned decision's probability
 
 
 def test_ask_without_an_answer_in_the_documents_says_so(client: httpx.Client) -> None:
     body = ask(client, UNRELATED)
     assert body["found"] is False
     assert "ikke i dokumentene" in body["answer"]
+    assert 0.0 <= body["confidence"] < 1.0
+    # Each related passage shows its sentence that came closest, from that passage's text.
+    assert body["citations"]
+    for c in body["citations"]:
+        assert c["highlight"] and " ".join(c["highlight"].split()) in " ".join(c["text"].split())
     assert not re.search(r"\[\d+\]", body["answer"])  # related passages are not cited as an answer
 
 

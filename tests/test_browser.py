@@ -201,6 +201,10 @@ def test_not_found_looks_different_and_offers_related_passages_as_such(page: Any
         "Relaterte avsnitt (ikke et svar)"
     )
     assert answer.locator(".answer-text a.cite").count() == 0
+    # Each related passage shows the sentence of it that came closest, as a quote.
+    quotes = answer.locator(".sources.related .source-quote")
+    assert quotes.count() == answer.locator(".sources.related li").count() > 0
+    assert all(len(q.strip()) > 10 for q in quotes.all_inner_texts())
     found = ask(page, PRIZE)
     bg = [el.evaluate("e => getComputedStyle(e).backgroundColor") for el in (answer, found)]
     assert bg[0] != bg[1]

@@ -3,10 +3,9 @@ runner-up is shown only when it adds an answer."""
 
 from __future__ import annotations
 
-from assistant.answerer import candidates
-from assistant.compose import choose
+from assistant import decide
+from assistant.extract import extract
 from assistant.questions import analyse
-from assistant.refusal import constrain
 from lhl.records import Chunk, Passage
 
 
@@ -26,9 +25,9 @@ def _passage(doc_id: str, text: str, position: int = 0) -> Passage:
 
 def _shown(question: str, passages: list[Passage]) -> list[str]:
     q = analyse(question)
-    ranked, reason = constrain(q, passages, candidates(q, passages, {}))
-    assert reason is None
-    return [c.answer_text for c in choose(q, passages, ranked)]
+    found = extract(q, passages, {}, None, decide.load())
+    assert found.refusal is None
+    return [c.answer_text for c in found.chosen]
 
 
 def test_a_sentence_that_introduces_a_list_is_answered_with_the_whole_list() -> None:

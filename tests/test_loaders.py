@@ -8,7 +8,8 @@ import pytest
 from fixtures.make_pdf import COMMITTED, PAGES, build_pdf, find_font
 
 from ingest.chunker import chunk_document
-from ingest.loaders import UnreadableFile, first_heading, load_file, load_html, load_text
+from ingest.errors import UnreadableFile
+from ingest.loaders import first_heading, load_file, load_html, load_text
 from lhl.records import Block, DocumentInfo
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from training import everyday_data, nordic_data, reader_data
-from training.train_reader import DEFAULT_DATA, _batches, evaluate, freeze, save, window_loss
+from training.train_reader import DEFAULT_DATA, _batches, evaluate, save, window_loss
+from training.train_reader import freeze as freeze_layers
 
 log = logging.getLogger("adapt_reader")
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,8 +41,8 @@ NORDIC_MIX: dict[str, tuple[int | None, int | None]] = {
     "xquad-nb": (None, 0),
     "swequad-mc": (None, 0),
 }
-NORQUAD_REPLAY = {"nordic": 1200, "everyday": 500}
-NORDIC_REPLAY_EVERYDAY = 500
+NORQUAD_REPLAY = {"nordic": 1200, "everyday": 300}
+NORDIC_REPLAY_EVERYDAY = 300
 
 
 def _sample(items: list[Any], n: int | None, rng: random.Random) -> list[Any]:
@@ -82,6 +83,7 @@ def stage_examples(
         _, near, near_counts = _reading_examples(
             passages, [q for q in questions if not q.answerable], seed
         )
+        near_counts.pop("positive", None)
         return pos, near, neg, {**counts, **near_counts}
     qs = everyday_data.load_questions()
     if hold_out_doc:
@@ -89,6 +91,7 @@ def stage_examples(
     chunks = everyday_data.corpus_chunks()
     pos, neg, counts = everyday_data.build_examples([q for q in qs if q.answerable], chunks)
     _, near, near_counts = everyday_data.build_examples([q for q in qs if not q.answerable], chunks)
+    near_counts.pop("positive", None)
     counts.update(near_counts)
     passages, questions = nordic_questions(seed, NORQUAD_REPLAY["everyday"])
     rng = random.Random(seed + 7)
@@ -119,7 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--hold-out-doc", help="la ett dokuments spørsmål ligge (doc_id)")
     p.add_argument("--seed", type=int, default=20261206)
-    p.add_argument("--epochs", type=int, default=None, help="nordic: 1, everyday: 2")
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument(
+        "--freeze",
+        type=int,
+        default=None,
+        help="lag frosset i dette trinnet (standard: nordic 2, everyday 4); alle fra 2 lagres",
+    )
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=5e-5)
     p.add_argument("--head-lr", type=float, default=5e-4)
@@ -135,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     from lhl.encoder import load_tokenizer
     from training.model_card import model_card
 
-    epochs = args.epochs or (1 if args.stage == "nordic" else 2)
+    epochs = args.epochs
+    freeze = args.freeze if args.freeze is not None else (2 if args.stage == "nordic" else 4)
     bf16 = bf16_supported()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -159,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     model = build_model()
     weights = load_file(str(args.init / "reader.safetensors"))
     model.load_state_dict({k: v.float() for k, v in weights.items()}, strict=False)
-    body, heads = freeze(model, init["frozen_layers"])
+    body, heads = freeze_layers(model, max(freeze, init["frozen_layers"]))
     opt = torch.optim.AdamW(
         [{"params": body, "lr": args.lr}, {"params": heads, "lr": args.head_lr}], weight_decay=0.01
     )

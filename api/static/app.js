@@ -419,9 +419,19 @@
       renderAnswerText(String(data.answer || ''), citations, article),
       data.mode === 'generative' ? el('p', { class: 'mode-note' }, 'Svaret er formulert av en språkmodell ut fra kildene under.') : null,
       data.grounding && data.grounding.note ? el('p', { class: 'mode-note grounding-note' }, String(data.grounding.note)) : null,
+      found && isUncertain(data) ? el('p', { class: 'mode-note uncertain-note' }, icon('info'), UNCERTAIN_NOTE) : null,
       citations.length ? renderSourceList(citations, found, article) : null,
       renderAnswerActions(turn, citations, found));
     return article;
+  }
+
+  // `confidence` is a calibrated probability that the answer's sentence answers: below one
+  // half, the answer is more likely wrong than right, and the page says so.
+  const UNCERTAIN_BELOW = 0.5;
+  const UNCERTAIN_NOTE = 'Usikkert svar: les kilden før du bruker det.';
+
+  function isUncertain(data) {
+    return typeof data.confidence === 'number' && data.mode !== 'generative' && data.confidence < UNCERTAIN_BELOW;
   }
 
   function renderAnswerText(text, citations, article) {
@@ -468,7 +478,9 @@
         el('span', { class: 'source-title' }, citation.title || citation.doc_id || 'Uten tittel'));
       button.addEventListener('click', () => openPassage(citation, button, article));
       const meta = describeCitation(citation);
-      return el('li', null, button, meta ? el('span', { class: 'source-meta' }, meta) : null);
+      // Under a refusal each related passage shows the sentence that came closest.
+      const closest = !found && citation.highlight ? el('q', { class: 'source-quote' }, normalizeSpace(citation.highlight)) : null;
+      return el('li', null, button, meta ? el('span', { class: 'source-meta' }, meta) : null, closest);
     });
     return el('div', { class: found ? 'sources' : 'sources related' },
       el('h3', { class: 'sources-heading', id: headingId }, found ? 'Kilder' : 'Relaterte avsnitt (ikke et svar)'),
@@ -483,7 +495,8 @@
       const heading = found ? 'Kilder:' : 'Relaterte avsnitt (ikke et svar):';
       const lines = citations.map((c) => {
         const meta = describeCitation(c);
-        return `[${c.n}] ${c.title || c.doc_id || ''}${meta ? ` – ${meta}` : ''}`;
+        const quote = !found && c.highlight ? `\n    «${normalizeSpace(c.highlight)}»` : '';
+        return `[${c.n}] ${c.title || c.doc_id || ''}${meta ? ` – ${meta}` : ''}${quote}`;
       });
       text += `\n\n${heading}\n${lines.join('\n')}`;
     }
