@@ -146,7 +146,7 @@ def answer_message(answer: Answer, links: Links) -> Json:
     if answer.found:
         note = GENERATIVE_NOTE if answer.mode == "generative" else EXTRACTIVE_NOTE
         if uncertain(answer):
-            note = f"{messages.UNCERTAIN} {note}"
+            body.append(_text(messages.UNCERTAIN, weight="Bolder", size="Small", spacing="Medium"))
         body.append(_text(note, isSubtle=True, size="Small", spacing="Medium"))
     actions = [
         _open(OPEN_SOURCE.format(n=c.n), links.passage(c.chunk_id))
