@@ -179,6 +179,12 @@ def features(
 ) -> list[dict[str, float]]:
     """Each candidate's inputs to the model, by name (READER's names; LEXICAL's are a part)."""
     top_own = max((c.features.own for c in ranked if c.features), default=0.0)
+    # Whether the asked-for attribute is in a document: once per document, not per sentence.
+    missing: dict[str, float] = {}
+    for c in ranked:
+        doc = passages[c.passage_index].chunk.doc_id
+        if doc not in missing:
+            missing[doc] = float(missing_attribute(q, passages, c) is not None)
     out = []
     for c in ranked:
         f = c.features
@@ -191,7 +197,7 @@ def features(
             own_gap=f.own - top_own,
             violation=float(violation(q, passages, c) is not None),
             unknown_name=float(facts.unknown_name),
-            missing_attribute=float(missing_attribute(q, passages, c) is not None),
+            missing_attribute=missing[p.chunk.doc_id],
             passage_score=p.score,
             lexical_rank=float(p.lexical_rank if p.lexical_rank is not None else NOT_RANKED),
             dense_rank=float(p.dense_rank if p.dense_rank is not None else NOT_RANKED),
