@@ -195,7 +195,32 @@ def targets_table(result: dict[str, Any]) -> str:
         f"belastning (1 min) {num(_get(meta, 'load_before', 0), 2)} før og "
         f"{num(_get(meta, 'load_after', 0), 2)} etter; {meta.get('embeddings')}, leser {meta.get('reader')}.",
     ]
+    for rerun in meta.get("reruns", []):  # parts measured again later (merge_rerun)
+        lines[-1] += (
+            f" {', '.join(PART_NAMES.get(p, p) for p in rerun['parts'])} målt på nytt "
+            f"{str(rerun.get('created', ''))[:16].replace('T', ' ')} med `lhl bench --only "
+            f"{','.join(rerun['parts'])}`, belastning {num(_get(rerun, 'load_before', 0), 2)} "
+            f"før og {num(_get(rerun, 'load_after', 0), 2)} etter."
+        )
     return "\n".join(lines)
+
+
+PART_NAMES = {"growth": "Vekst", "inprocess": "I prosess", "http": "HTTP", "ingest": "Innlesing"}
+
+
+def merge_rerun(result: dict[str, Any], rerun: dict[str, Any], parts: list[str]) -> None:
+    """A later run's `parts` in place of the earlier run's (its floor stays the earlier
+    run's; each part's ratios are to its own run's floor), noted in the meta line."""
+    for part in parts:
+        result[part] = rerun[part]
+    meta = rerun.get("meta", {})
+    result.setdefault("meta", {}).setdefault("reruns", []).append(
+        {
+            "parts": parts,
+            **{k: meta.get(k) for k in ("created", "load_before", "load_after", "reader", "nice")},
+        }
+    )
+    result.pop("targets", None)
 
 
 def _row(*cells: object) -> str:
@@ -331,12 +356,14 @@ def _server(f: dict[str, Any]) -> list[str]:
 # What a failed target means and what would meet it, shown under the table in bench.md.
 EXPLAIN = {
     "growth_lexical": (
-        "Det leksikalske søket (BM25 i prosessen, lhl/lexical.py) går gjennom alle avsnittene "
-        "hvert søkeord står i, så tiden vokser med antall avsnitt, selv om hvert ord nå "
-        "regnes med numpy. Ved 100 000 avsnitt er det fortsatt få millisekunder, en liten del "
-        "av et spørsmål (embedding og lesing tar mer). Skal p95 holde seg innen 3× av 1 000 "
-        "avsnitt, trengs en indeks som stopper tidlig: postinger sortert etter bidrag med "
-        "block-max WAND (f.eks. Tantivy) eller en sparse-indeks i vektorlageret."
+        "Det leksikalske søket (lhl/lexical.py) lar Tantivy finne kandidatene med block-max "
+        "WAND og regner BM25 eksakt bare på dem (samme rangering som en gjennomgang av alle "
+        "postingene): p95 ved 100 000 avsnitt er under 1 ms, mot 6,8 ms før i samme slags "
+        "kjøring. 3× holder likevel ikke: de syntetiske avsnittene trekker ordene fra ett fast "
+        "ordforråd, så hvert ord står i hundre ganger så mange avsnitt ved 100 000, og poengene "
+        "er jevne; da kan ingen indeks hoppe over mye (Tantivys søk alene gikk fra 0,06 til "
+        "0,70 ms, 11×), og ved 1 000 avsnitt er det meste av de 0,25 ms fast kostnad (analyse "
+        "av spørsmålet, sammensatte ord, eksakte poeng)."
     ),
     "growth_dense": (
         "Chroma søker med ef_search 1000 (lhl/vectors.py: satt slik at alle prosesser finner de "

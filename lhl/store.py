@@ -13,15 +13,17 @@ so any host pointed at the server can serve, and picks up a newer state within s
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +180,24 @@ def remove_stale_temp_files(index_dir: Path) -> int:
     return removed
 
 
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def return_freed_memory() -> None:
+    """Give the memory the process has freed back to the system (glibc only; elsewhere
+    nothing). glibc keeps what a thread frees in that thread's arena, and each index brings
+    threads that come and go (Chroma's runtime, Tantivy's indexer): without this a service's
+    resident set grew with every reload (scripts/reload_memory.py), though nothing leaked."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -321,6 +341,12 @@ class LiveIndex:
     while the old index goes on answering; the swap is one assignment, so no request waits for a reload or sees half of one. A reload
     that fails (the state replaced again under it, Chroma busy) keeps the old index and is
     tried again on a later request, at most every `RETRY_S`.
+
+    Each `Index` has a Chroma client of its own (a fresh view of the vectors). The one replaced
+    is let go, with its Chroma system (database connections, vector index, threads), as soon
+    as nothing refers to it: at the swap, or when the last request that took it is done, not
+    when the garbage collector gets round to it (lhl/vectors.py `_track`). The memory it
+    freed is then given back to the system.
     """
 
     RETRY_S = 1.0
@@ -339,26 +365,31 @@ class LiveIndex:
             and index.is_stale()
             and self._reloading.acquire(blocking=False)
         ):
+            # A weak reference: the thread's own arguments must not keep the old index alive.
             threading.Thread(
-                target=self._reload, args=(index,), name="lhl-index-reload", daemon=True
+                target=self._reload,
+                args=(weakref.ref(index),),
+                name="lhl-index-reload",
+                daemon=True,
             ).start()
         return index
 
-    def _reload(self, stale: Index) -> None:
+    def _reload(self, stale: weakref.ref[Index]) -> None:
         try:
-            if self._index is not stale:
+            if self._index is not stale():
                 return
             started = time.perf_counter()
             fresh = self._load()
             fresh.warm()
-            self._index = fresh
-            self.reloads += 1
+            self._index = fresh  # the old one is released here, or by the last request on it
             log.info(
                 "index reloaded: %d documents, %d passages (%.0f ms)",
                 len(fresh.state.documents),
                 len(fresh.chunks),
                 (time.perf_counter() - started) * 1000,
             )
+            return_freed_memory()
+            self.reloads += 1
         except Exception as exc:  # keep answering from the old index; try again later
             self._next_try = time.monotonic() + self.RETRY_S
             log.warning("index changed but cannot be reloaded yet; keeping the old one: %r", exc)

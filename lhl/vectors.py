@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlparse
@@ -43,6 +45,8 @@ def chroma_client(settings: Settings, fresh: bool = False) -> Any:
     and its in-memory vector index does not see what another process (an `lhl ingest` beside
     a running service) wrote since. A fresh one reads the folder again; clients already made
     keep working on the old one.
+
+    A system is let go once no client made here uses it any more (see `_track`).
     """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -51,27 +55,82 @@ def chroma_client(settings: Settings, fresh: bool = False) -> Any:
     try:
         if settings.chroma_url:
             url = urlparse(settings.chroma_url)
-            return chromadb.HttpClient(
-                host=url.hostname or "127.0.0.1",
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
+            return _track(
+                chromadb.HttpClient(
+                    host=url.hostname or "127.0.0.1",
+                    port=url.port or (443 if url.scheme == "https" else 8000),
+                    ssl=url.scheme == "https",
+                    settings=chroma_settings,
+                )
             )
         path = settings.index_dir / "chroma"
         path.mkdir(parents=True, exist_ok=True)
         if fresh:
             _forget_cached_system(str(path))
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        return _track(chromadb.PersistentClient(path=str(path), settings=chroma_settings))
     except Exception as exc:  # connection refused, unreadable folder
         raise IndexUnavailable(detail=f"cannot open Chroma: {exc!r}") from exc
 
 
-def _forget_cached_system(path: str) -> None:
+def _forget_cached_system(identifier: str, system: Any | None = None) -> None:
+    """Chroma's cached system for a folder (or an HTTP client's), when it is `system` if given:
+    the next client makes a new one."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
     with SharedSystemClient._refcount_lock:
-        SharedSystemClient._identifier_to_system.pop(path, None)
-        SharedSystemClient._identifier_to_refcount.pop(path, None)
+        cached = SharedSystemClient._identifier_to_system.get(identifier)
+        if cached is not None and (system is None or cached is system):
+            del SharedSystemClient._identifier_to_system[identifier]
+            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+
+
+# Clients made here, by the Chroma system each uses (id → [system, clients alive]).
+_systems: dict[int, list[Any]] = {}
+_systems_lock = threading.Lock()
+
+
+def _track(client: Any) -> Any:
+    """Let the client's Chroma system go when the last client made here on it is gone.
+
+    Chroma keeps every system in a class-level cache until a client's `close()`, and a system
+    and its parts refer to each other, so a system nobody uses waited for the garbage
+    collector's rare full passes, with its database connections, vector index and threads (a
+    service kept one per reload: 13 after 20 reloads). Closing would stop it under whoever still
+    uses it (a collection taken from the client, a request on a replaced index). Instead it is
+    taken out of the cache and its own references to its parts are dropped: those parts, the
+    database and vector index among them, are then freed as soon as the last collection or
+    request using them lets go.
+    """
+    system = client._server._system
+    with _systems_lock:
+        entry = _systems.setdefault(id(system), [system, 0])
+        entry[1] += 1
+    weakref.finalize(client, _client_gone, id(system), client._identifier)
+    return client
+
+
+def _client_gone(key: int, identifier: str) -> None:
+    with _systems_lock:
+        entry = _systems[key]
+        entry[1] -= 1
+        if entry[1]:
+            return
+        system = entry[0]
+        del _systems[key]
+    _forget_cached_system(identifier, system)
+    system._instances.clear()
+
+
+def open_clients() -> int:
+    """Chroma clients made here and still referred to, in this process."""
+    with _systems_lock:
+        return sum(n for _, n in _systems.values())
+
+
+def live_systems() -> int:
+    """Chroma systems some client made here still uses, in this process."""
+    with _systems_lock:
+        return len(_systems)
 
 
 def vector_store(settings: Settings, embedder: Embedder, client: Any | None = None) -> Any:
