@@ -381,6 +381,7 @@ class LiveIndex:
             started = time.perf_counter()
             fresh = self._load()
             fresh.warm()
+            self.reloads += 1  # counted before the swap: whoever sees the new index sees it
             self._index = fresh  # the old one is released here, or by the last request on it
             log.info(
                 "index reloaded: %d documents, %d passages (%.0f ms)",
@@ -389,7 +390,6 @@ class LiveIndex:
                 (time.perf_counter() - started) * 1000,
             )
             return_freed_memory()
-            self.reloads += 1
         except Exception as exc:  # keep answering from the old index; try again later
             self._next_try = time.monotonic() + self.RETRY_S
             log.warning("index changed but cannot be reloaded yet; keeping the old one: %r", exc)
