@@ -25,8 +25,8 @@ from lhl.vectors import collection_name
 
 if TYPE_CHECKING:
     from lhl.embeddings import Embedder
+    from lhl.index_state import IndexState
     from lhl.settings import Settings
-    from lhl.store import IndexState
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class SharedState:
 
     def fetch(self) -> tuple[str, IndexState] | None:
         """The published state and its generation, or None when nothing was published."""
-        from lhl.store import IndexState
+        from lhl.index_state import IndexState
 
         for _ in range(3):
             got = self._col.get(ids=[POINTER_ID], include=["metadatas"])
