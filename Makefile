@@ -58,8 +58,12 @@ norquad-lexical: install
 
 # The reader model (models/reader/): trained on NorQuAD's training split, seeded. ~30 min on
 # 2 cores with bf16 kernels (AVX512-BF16), ~2 h without. Never part of `make test`.
+# Last, its int8 export for ONNX Runtime (models/reader/reader.onnx, ~30 s; needs `onnx`,
+# the `export` extra, which serving does not): the reader ignores an export of other weights.
 train-reader: install
 	$(BIN)/python -m training.train_reader
+	$(BIN)/pip install -q -r requirements-export.txt
+	$(BIN)/python -m training.export_reader
 
 # Figures in the README's table come from the latest report files.
 figures: install
