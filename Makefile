@@ -61,7 +61,9 @@ norquad-lexical: install
 # AVX512-BF16; ~2.5 h without), the Nordic reading data (~20 min), the everyday questions about
 # the corpus (~15 min). Two document-held-out readers are trained beside the shipped one: their
 # readings of the held-out document's questions fit the decision (make train-decision), and
-# they give the document-held-out figure. Never part of `make test`.
+# they give the document-held-out figure. Last, the shipped reader's int8 export for ONNX
+# Runtime (models/reader/reader.onnx, ~30 s; needs `onnx`, the `export` extra, which serving
+# does not): the reader ignores an export of other weights. Never part of `make test`.
 STAGES := .lhl/stages
 HELD_OUT_DOCS := gjennomforingsplan-trondelag arsrapport-2022-kap-2-4
 train-reader: install
@@ -71,6 +73,8 @@ train-reader: install
 	  $(BIN)/python -m training.adapt_reader --stage everyday --init $(STAGES)/nordic \
 	    --hold-out-doc $$doc --out $(STAGES)/without-$$doc || exit 1; done
 	$(BIN)/python -m training.adapt_reader --stage everyday --init $(STAGES)/nordic --out models/reader
+	$(BIN)/pip install -q -r requirements-export.txt
+	$(BIN)/python -m training.export_reader
 
 # The answer's verifier (models/decision/): fit on the held-out documents' everyday questions
 # as their held-out readers read them, and NorQuAD's held-out training articles (a few minutes).

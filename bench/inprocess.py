@@ -81,6 +81,10 @@ def measure_floor(assistant: Assistant, questions: Sequence[str]) -> dict[str, A
     read = latency(read_ms) if read_ms else None
     return {
         "questions": len(questions),
+        # The reading's engine and instruction set (assistant/reader.py): the read step's
+        # figure depends on them more than on anything else.
+        "reader_engine": reader.engine if reader is not None else None,
+        "reader_isa": reader.instruction_set if reader is not None else None,
         "steps": {**found, "read": read},
         "retrieval_ms": round(retrieval, 2),
         "read_ms": read["p50"] if read else None,

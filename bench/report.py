@@ -193,7 +193,12 @@ def targets_table(result: dict[str, Any]) -> str:
         f"Målt {str(meta.get('created', ''))[:16].replace('T', ' ')} med `lhl bench"
         f"{' --quick' if meta.get('quick') else ''}` på {meta.get('cpus')} kjerner, "
         f"belastning (1 min) {num(_get(meta, 'load_before', 0), 2)} før og "
-        f"{num(_get(meta, 'load_after', 0), 2)} etter; {meta.get('embeddings')}, leser {meta.get('reader')}.",
+        f"{num(_get(meta, 'load_after', 0), 2)} etter; {meta.get('embeddings')}, leser {meta.get('reader')}"
+        + (
+            f" ({meta['reader_engine']} på {meta.get('reader_isa')})."
+            if meta.get("reader_engine")
+            else "."
+        ),
     ]
     for rerun in meta.get("reruns", []):  # parts measured again later (merge_rerun)
         lines[-1] += (

@@ -106,12 +106,22 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
     pool, sources = inprocess.question_pool(norquad)
     assistant = Assistant(settings)
     assistant.load()
+    if assistant.reader is not None:
+        # Which engine reads, on which instruction set (ATEN_CPU_CAPABILITY and
+        # ONEDNN_MAX_CPU_ISA cap PyTorch's; ONNX Runtime picks its own by CPUID).
+        result["meta"]["reader_engine"] = assistant.reader.engine
+        result["meta"]["reader_isa"] = assistant.reader.instruction_set
+        say(
+            f"Leseren: {assistant.reader.engine} på {assistant.reader.instruction_set}"
+            + (f" ({assistant.reader.engine_note})" if assistant.reader.engine_note else "")
+        )
     floor_questions = pool[-(10 if quick else 100) :]  # not among the questions asked below
     say("Gulvet (ett steg om gangen):")
     floor = result["floor"] = inprocess.measure_floor(assistant, floor_questions)
     for key, step in floor["steps"].items():
         if step:
-            say(f"  {key}: p50 {num(step['p50'], 2)} ms, p95 {num(step['p95'], 2)} ms")
+            engine = f" ({floor['reader_engine']}, {floor['reader_isa']})" if key == "read" else ""
+            say(f"  {key}: p50 {num(step['p50'], 2)} ms, p95 {num(step['p95'], 2)} ms{engine}")
     asked = pool[:n_questions]
     with tempfile.TemporaryDirectory(prefix="lhl-bench-") as tmp:
         work = Path(tmp)

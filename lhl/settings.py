@@ -31,9 +31,13 @@ class Settings(BaseSettings):
     # lexical features, "off" with the lexical answerer alone (faster, the fallback).
     reader: str = "on"
     reader_dir: Path | None = None  # default: models/reader in the checkout
-    # The learned answer decision (assistant/decide.py): which sentence answers, how sure, and
-    # when to refuse. Default: models/decision/decision.json in the checkout.
+    # The answer's verifier (assistant/decide.py): how sure an answer is (`confidence`).
+    # Default: models/decision/decision.json in the checkout.
     decision_path: Path | None = None
+    # What runs the reader's encoder (assistant/reader.py, docs/reader-engine.md): "auto"
+    # (ONNX Runtime with models/reader/reader.onnx when it fits the weights, else PyTorch),
+    # "torch", or "onnx" (an error when the export cannot be used).
+    reader_engine: str = "auto"
     # Intra-op threads for one reading (torch), and readings at once (0: one per core for
     # each `reader_threads`). One thread per reading, as many readings as cores: at load 4-7
     # a reading took p50 0.34 s with 1 thread and 2.4 s with 2 (their OpenMP threads wait for
@@ -105,6 +109,14 @@ class Settings(BaseSettings):
         if value in {"on", "off"}:
             return value
         raise ValueError("LHL_READER må være 'on' eller 'off'")
+
+    @field_validator("reader_engine")
+    @classmethod
+    def _reader_engine(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value in {"auto", "torch", "onnx"}:
+            return value
+        raise ValueError("LHL_READER_ENGINE må være 'auto', 'torch' eller 'onnx'")
 
     @field_validator("log_level")
     @classmethod
