@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from passages import passage
 
 from assistant import compose, decide
 from assistant.answerer import Candidate, units
@@ -155,22 +156,6 @@ def test_a_count_needs_the_counted_thing(assistant: Assistant) -> None:
 # -- composing the answer ----------------------------------------------------------------------
 
 
-def _passage(
-    doc_id: str, text: str, position: int = 0, *, section: str = "", title: str | None = None
-) -> Passage:
-    chunk = Chunk(
-        f"{doc_id}-{position}",
-        doc_id,
-        title or doc_id.title(),
-        f"corpus/{doc_id}.txt",
-        section,
-        None,
-        position,
-        text,
-    )
-    return Passage(chunk, 1.0)
-
-
 DECISION = decide.load()  # the committed model (tests load it; they never fit it)
 
 
@@ -184,10 +169,10 @@ def _rank(
     return q, found.ranked if found.refusal is None else [], found.refusal
 
 
-def test_markers_follow_each_run_of_sentences_from_one_passage() -> None:
+def test_markers_follow_each_run_of_sentences_from_onepassage() -> None:
     passages = [
-        _passage("a", "Prisen gikk til Melhus kommune. Juryen var enig."),
-        _passage("b", "Melhus kommune har en langsiktig plan."),
+        passage("a", "Prisen gikk til Melhus kommune. Juryen var enig."),
+        passage("b", "Melhus kommune har en langsiktig plan."),
     ]
     q, ranked, reason = _rank("Hvilken kommune fikk prisen?", passages)
     assert reason is None
@@ -203,7 +188,7 @@ def test_markers_follow_each_run_of_sentences_from_one_passage() -> None:
 
 def test_a_year_in_the_title_scopes_the_document_but_not_another_year() -> None:
     passages = [
-        _passage(
+        passage(
             "r", "Ved inngangen av året lanserte senteret en veileder.", title="Årsrapport 2022"
         )
     ]
@@ -233,7 +218,7 @@ def test_an_article_is_not_a_quantity() -> None:
 
 
 def test_a_count_in_nynorsk_counts_the_bokmaal_noun() -> None:
-    passages = [_passage("a", "I 2022 ble lekene arrangert i 18 byer og tettsteder.")]
+    passages = [passage("a", "I 2022 ble lekene arrangert i 18 byer og tettsteder.")]
     q, ranked, reason = _rank("Kor mange byar arrangerte lekene i 2022?", passages)
     assert reason is None and "18" in ranked[0].text
 
@@ -245,7 +230,7 @@ def test_a_definition_list_item_answers_what_its_term_is() -> None:
         "• Nettverket: Et samarbeid mellom kommuner som vil bli mer aldersvennlige.\n"
         "• Senteret: Et nasjonalt kompetansesenter for aldersvennlige samfunn."
     )
-    passages = [_passage("a", text, 1)]
+    passages = [passage("a", text, 1)]
     q, ranked, reason = _rank("Hva er Nettverket?", passages)
     assert reason is None
     assert ranked[0].text.startswith("• Nettverket:")
@@ -255,12 +240,12 @@ def test_the_section_a_question_names_answers_it_under_its_heading() -> None:
     # The first passage says "fase 3" in so many words; the section named "Fase 3 …" is
     # what the question asks for, and its heading is the name of the phase.
     passages = [
-        _passage(
+        passage(
             "plan",
             "Fra informasjon i fase 1 og planlegging i fase 2 til implementering "
             "i fase 3 av reformen.",
         ),
-        _passage(
+        passage(
             "hefte",
             "Når kommunene har tatt stilling til forslagene, starter gjennomføringen.",
             4,
@@ -285,7 +270,7 @@ def test_who_sits_in_a_body_is_answered_by_what_it_consists_of() -> None:
         "I det regionale støtteapparatet legges det vekt på dialog med Kommunene.\n"
         "Det regionale støtteapparatet består av statsforvalterne, KS og USHT."
     )
-    passages = [_passage("a", text)]
+    passages = [passage("a", text)]
     q, ranked, reason = _rank("Hvem sitter i det regionale støtteapparatet?", passages)
     assert reason is None and "består av" in ranked[0].text
 
@@ -296,7 +281,7 @@ def test_a_list_question_answered_by_an_item_gets_the_whole_list() -> None:
         "4. Helsehjelp\n5. Sammenheng i tjenesten\n"
         "Demografien peker mot at tjenestene ikke kan klare alt alene."
     )
-    passages = [_passage("hefte", text, 3, section="Satsingsområdene til reformen:")]
+    passages = [passage("hefte", text, 3, section="Satsingsområdene til reformen:")]
     q, ranked, reason = _rank("Hvilke satsingsområder har reformen?", passages)
     assert reason is None
     shown = [c.answer_text for c in choose(q, passages, ranked)]
@@ -345,14 +330,14 @@ def test_the_named_section_is_added_once_from_the_right_document() -> None:
     from assistant.service import _with_named_section
 
     def chunk(doc: str, section: str, position: int) -> Chunk:
-        return _passage(doc, f"Tekst {doc} {position}.", position, section=section).chunk
+        return passage(doc, f"Tekst {doc} {position}.", position, section=section).chunk
 
     trinn2 = [chunk("hefte", "Trinn 2 › Hjelpespørsmål:", 10)]
     trinn5 = [
         chunk("hefte", "Trinn 5 › Hjelpespørsmål:", 20),
         chunk("hefte", "Trinn 5 › Hjelpespørsmål:", 21),
     ]
-    other = [_passage(d, f"Annet {i}.", i) for i, d in enumerate("abcdef")]
+    other = [passage(d, f"Annet {i}.", i) for i, d in enumerate("abcdef")]
     index = _Sections([*trinn2, *trinn5])
     q = analyse("Hva er hjelpespørsmålene i trinn 5?")
     assert q.named == ("hjelpespørsmål",)
@@ -362,12 +347,12 @@ def test_the_named_section_is_added_once_from_the_right_document() -> None:
     got = _with_named_section(index, q, ranked)  # type: ignore[arg-type]
     assert [p.chunk.id for p in got].index(trinn5[0].id) == 4 and len(got) == len(ranked) + 1
     # Neither section retrieved: which one is meant cannot be told, nothing is added.
-    ranked = [_passage("hefte", "Innledning.", 1), *other]
+    ranked = [passage("hefte", "Innledning.", 1), *other]
     assert _with_named_section(index, q, ranked) == ranked  # type: ignore[arg-type]
     # Already read: unchanged; fewer passages than the answerer reads: added at the end.
     ranked = [Passage(trinn5[0], 1.0), *other]
     assert _with_named_section(index, q, ranked) == ranked  # type: ignore[arg-type]
-    one = [_passage("hefte", "Innledning.", 1)]
+    one = [passage("hefte", "Innledning.", 1)]
     got = _with_named_section(_Sections(trinn5), q, one)  # type: ignore[arg-type]
     assert [p.chunk.id for p in got] == [one[0].chunk.id, trinn5[0].id]
 

@@ -3,24 +3,12 @@ runner-up is shown only when it adds an answer."""
 
 from __future__ import annotations
 
+from passages import passage
+
 from assistant import decide
 from assistant.extract import extract
 from assistant.questions import analyse
-from lhl.records import Chunk, Passage
-
-
-def _passage(doc_id: str, text: str, position: int = 0) -> Passage:
-    chunk = Chunk(
-        f"{doc_id}-{position}",
-        doc_id,
-        doc_id.title(),
-        f"corpus/{doc_id}.txt",
-        "",
-        None,
-        position,
-        text,
-    )
-    return Passage(chunk, 1.0)
+from lhl.records import Passage
 
 
 def _shown(question: str, passages: list[Passage]) -> list[str]:
@@ -38,7 +26,7 @@ def test_a_sentence_that_introduces_a_list_is_answered_with_the_whole_list() -> 
         "4. Helsehjelp\n5. Sammenheng og overgang i tjenestene\n"
         "Under hvert av disse områdene inneholder meldingen fem forslag til løsninger."
     )
-    shown = _shown("Hvilke fem innsatsområder har kvalitetsreformen?", [_passage("plan", text)])
+    shown = _shown("Hvilke fem innsatsområder har kvalitetsreformen?", [passage("plan", text)])
     assert shown == [
         "Kvalitetsreformen har fem innsatsområder: 1. Et aldersvennlig Norge "
         "2. Aktivitet og fellesskap 3. Mat og måltider 4. Helsehjelp "
@@ -54,18 +42,18 @@ def test_a_list_of_long_items_is_shown_whole_with_its_introduction() -> None:
     ]
     text = "Overordnet skal kvalitetsreformen bidra til:\n" + "\n".join(f"- {i}" for i in items)
     shown = " ".join(
-        _shown("Hvilke overordnede mål skal kvalitetsreformen bidra til?", [_passage("p", text)])
+        _shown("Hvilke overordnede mål skal kvalitetsreformen bidra til?", [passage("p", text)])
     )
     assert all(item.rstrip(".") in shown for item in items)
 
 
 def test_a_runner_up_with_only_the_questions_words_is_not_shown() -> None:
     passages = [
-        _passage(
+        passage(
             "plan",
             "Det regionale støtteapparatet består av Statsforvalteren, KS Trøndelag og USHT.",
         ),
-        _passage("plan", "• Faste møter i det regionale støtteapparatet.", 1),
+        passage("plan", "• Faste møter i det regionale støtteapparatet.", 1),
     ]
     shown = _shown("Hvem sitter i det regionale støtteapparatet?", passages)
     assert len(shown) == 1 and "består av" in shown[0]

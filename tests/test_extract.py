@@ -8,28 +8,15 @@ import json
 import math
 from pathlib import Path
 
+from passages import passage
+
 from assistant import compose, decide
 from assistant.answerer import Candidate
 from assistant.extract import Refusal, extract
 from assistant.questions import analyse
-from lhl.records import Chunk, Passage
 
 ROOT = Path(__file__).resolve().parent.parent
 DECISION = decide.load()
-
-
-def _passage(doc_id: str, text: str, position: int = 0) -> Passage:
-    chunk = Chunk(
-        f"{doc_id}-{position}",
-        doc_id,
-        doc_id.title(),
-        f"corpus/{doc_id}.txt",
-        "",
-        None,
-        position,
-        text,
-    )
-    return Passage(chunk, 1.0)
 
 
 def test_the_committed_verifier_has_both_modes_and_its_card() -> None:
@@ -48,8 +35,8 @@ def test_the_committed_verifier_has_both_modes_and_its_card() -> None:
 
 def test_an_answer_has_a_confidence_and_the_answering_sentence_is_ranked_first() -> None:
     passages = [
-        _passage("a", "Prisen for 2022 gikk til Melhus kommune. Juryen la vekt på samarbeidet."),
-        _passage("b", "Nettverket har mange medlemmer i hele landet."),
+        passage("a", "Prisen for 2022 gikk til Melhus kommune. Juryen la vekt på samarbeidet."),
+        passage("b", "Nettverket har mange medlemmer i hele landet."),
     ]
     found = extract(analyse("Hvilken kommune fikk prisen for 2022?"), passages, {}, None, DECISION)
     assert found.refusal is None
@@ -60,14 +47,14 @@ def test_an_answer_has_a_confidence_and_the_answering_sentence_is_ranked_first()
 
 
 def test_the_verifier_is_surer_of_a_sentence_that_holds_the_asked_for_year() -> None:
-    passages = [_passage("a", "Prisen for 2022 gikk til Melhus kommune. Nettverket vokser.")]
+    passages = [passage("a", "Prisen for 2022 gikk til Melhus kommune. Nettverket vokser.")]
     sure = extract(analyse("Hvilken kommune fikk prisen for 2022?"), passages, {}, None, DECISION)
     vague = extract(analyse("Hvorfor vokser nettverket så raskt?"), passages, {}, None, DECISION)
     assert sure.confidence > vague.confidence
 
 
 def test_a_question_the_passages_do_not_touch_is_refused_with_its_reason() -> None:
-    passages = [_passage("a", "Nettverket har mange medlemmer i hele landet.")]
+    passages = [passage("a", "Nettverket har mange medlemmer i hele landet.")]
     found = extract(analyse("Hvem vant fotball-VM i 1998?"), passages, {}, None, DECISION)
     assert found.refusal is Refusal.CONSTRAINT and not found.chosen
     assert found.ranked  # the closest sentences stay, for the refusal's related passages
@@ -78,7 +65,7 @@ def test_a_question_the_passages_do_not_touch_is_refused_with_its_reason() -> No
 def test_the_sentence_that_answers_comes_before_a_runner_up_that_stands_before_it() -> None:
     early = "Reformperioden startet 1. januar 2019 og varer til utgangen av 2023."
     answer = "Stortinget vedtok reformen 20. desember 2018 etter en lang høring."
-    passages = [_passage("a", f"{early} {answer}")]
+    passages = [passage("a", f"{early} {answer}")]
     q = analyse("Når vedtok Stortinget reformen?")
     ranked = [
         Candidate(0, 1, answer, 0.0, 1.0, fits_type=True),
@@ -94,8 +81,8 @@ def test_the_sentence_that_answers_comes_before_a_runner_up_that_stands_before_i
 
 def test_a_refusal_shows_each_related_passage_with_its_closest_sentence() -> None:
     passages = [
-        _passage("a", "Konferansen samlet 3000 deltakere. Den ble holdt digitalt.", 0),
-        _passage("b", "Nettverket har mange medlemmer. Det møtes to ganger i året.", 1),
+        passage("a", "Konferansen samlet 3000 deltakere. Den ble holdt digitalt.", 0),
+        passage("b", "Nettverket har mange medlemmer. Det møtes to ganger i året.", 1),
     ]
     q = analyse("Hvor mye kostet konferansen?")
     ranked = [

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from training import everyday_data, nordic_data, reader_data
-from training.train_reader import DEFAULT_DATA, _batches, evaluate, save, window_loss
+from training.train_reader import DEFAULT_DATA, _batches, evaluate, save, train_step
 from training.train_reader import freeze as freeze_layers
 
 log = logging.getLogger("adapt_reader")
@@ -193,14 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     for epoch, (ex, ws, batches) in enumerate(plan, start=1):
         running = 0.0
         for batch in batches:
-            loss = window_loss(model, [ws[i] for i in batch], [ex[i] for i in batch], bf16, 0.5)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_([*body, *heads], 1.0)
-            opt.step()
-            sched.step()
+            b_ws, b_ex = [ws[i] for i in batch], [ex[i] for i in batch]
+            running += train_step(model, opt, sched, [*body, *heads], b_ws, b_ex, bf16, 0.5)
             step += 1
-            running += loss.item()
             if step % 20 == 0:
                 rate = (time.time() - started) / step
                 log.info(

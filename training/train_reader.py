@@ -125,6 +125,28 @@ def window_loss(
     return loss
 
 
+def train_step(
+    model: Any,
+    opt: Any,
+    sched: Any,
+    params: list[Any],
+    b_ws: list[Any],
+    b_ex: list[Any],
+    bf16: bool,
+    span_weight: float,
+) -> float:
+    """One optimiser step on one batch (gradients clipped to 1.0); the batch's loss."""
+    import torch
+
+    loss = window_loss(model, b_ws, b_ex, bf16, span_weight)
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    sched.step()
+    return float(loss.item())
+
+
 def freeze(model: Any, frozen_layers: int) -> tuple[list[Any], list[Any]]:
     """Freeze the word vectors and the lowest layers; (trainable body, heads)."""
     for name, param in model.named_parameters():
@@ -274,15 +296,11 @@ def main(argv: list[str] | None = None) -> int:
         for bi, batch in enumerate(batches):
             b_ws = [ws[i] for i in batch]
             b_ex = [ex[i] for i in batch]
-            loss = window_loss(model, b_ws, b_ex, args.bf16, args.span_weight)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_([*body, *heads], 1.0)
-            opt.step()
-            sched.step()
+            running += train_step(
+                model, opt, sched, [*body, *heads], b_ws, b_ex, args.bf16, args.span_weight
+            )
             step += 1
             run_steps += 1
-            running += loss.item()
             if step % 20 == 0:
                 rate = (time.time() - started) / run_steps
                 log.info(
