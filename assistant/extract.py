@@ -60,7 +60,7 @@ def extract(
     inputs = decide.features(q, passages, shown, facts, readings)
     confidence = decision.confidence(read, inputs, [c.score for c in shown])
     if refusal is None:
-        refusal = rules.refusal(q, passages, shown[0], idf, margins)
+        refusal = rules.refusal(q, passages, shown[0], margins, facts.unknown_name)
     if refusal is not None:
         return Extracted(shown, confidence=confidence, refusal=refusal, inputs=inputs)
     chosen = compose.choose(q, passages, ranked)

