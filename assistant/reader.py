@@ -22,6 +22,7 @@ forces one: `torch`, `onnx` (an error when it cannot run), or `auto` (the defaul
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -400,11 +401,12 @@ class Reader:
         ]
         if not encoded:
             return []
-        null, unit, start, end = self.logits([w for w, _, _ in encoded])
-        null, unit, start, end = null.float(), unit.float(), start.float(), end.float()
+        null, unit, start, end = (
+            t.float().numpy() for t in self.logits([w for w, _, _ in encoded])
+        )
         out = []
         for i, (w, text, spans) in enumerate(encoded):
-            margins = [float(unit[i, u] - null[i]) for u in range(w.n_units)]
+            margins = (unit[i, : w.n_units] - null[i]).tolist()
             out.append(
                 Reading(float(null[i]), margins, *_best_span(w, start[i], end[i]), text, spans)
             )
@@ -444,15 +446,27 @@ def bf16_supported() -> bool:
 
 
 def _best_span(w: Window, start: Any, end: Any) -> tuple[tuple[int, int] | None, float]:
-    import torch
+    """The best (start, end) of at most MAX_SPAN_TOKENS tokens in one window (numpy rows)."""
+    import numpy as np
 
     t = len(w.ids)
-    s, e = start[:t], end[:t]
-    scores = s.view(-1, 1) + e.view(1, -1)
-    allowed = torch.ones_like(scores, dtype=torch.bool).triu().tril(MAX_SPAN_TOKENS - 1)
-    scores = scores.masked_fill(~allowed, -1e9)
-    flat = int(torch.argmax(scores))
+    scores = start[:t, None] + end[None, :t]
+    scores = np.where(_span_band(t), scores, -1e9)
+    flat = int(np.argmax(scores))
     a, b = divmod(flat, t)
     if w.unit_of_token[a] < 0 or w.unit_of_token[a] != w.unit_of_token[b]:
         return None, float("-inf")  # a span lies inside one unit
     return (w.offsets[a][0], w.offsets[b][1]), float(scores[a, b])
+
+
+@functools.lru_cache(maxsize=4)
+def _band(t: int) -> Any:
+    import numpy as np
+
+    return np.tri(t, t, MAX_SPAN_TOKENS - 1, dtype=bool) & ~np.tri(t, t, -1, dtype=bool)
+
+
+def _span_band(t: int) -> Any:
+    """Which (start, end) pairs a span may take in t tokens: end ≥ start, end − start <
+    MAX_SPAN_TOKENS (one mask for the longest window, sliced)."""
+    return _band(max(t, MAX_TOKENS))[:t, :t]

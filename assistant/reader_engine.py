@@ -39,6 +39,9 @@ class OnnxEncoder:
             disabled_optimizers=list(ONNX_DISABLED_OPTIMIZERS),
         )
         meta = self.session.get_modelmeta().custom_metadata_map
+        # Exports before 2026-12 also took a mask; the windows are never padded, so it is all
+        # ones and today's export has none.
+        self.takes_mask = any(i.name == "mask" for i in self.session.get_inputs())
         self.made_from = meta.get(ONNX_HASH_KEY, "")
         self.words = words
 
@@ -50,7 +53,9 @@ class OnnxEncoder:
         lengths = mask.sum(dim=1).tolist()
         out = np.zeros(vectors.shape, dtype=np.float32)
         for i, n in enumerate(lengths):
-            feed = {"words": vectors[i : i + 1, :n], "mask": np.ones((1, n), dtype=np.int64)}
+            feed = {"words": vectors[i : i + 1, :n]}
+            if self.takes_mask:
+                feed["mask"] = np.ones((1, n), dtype=np.int64)
             out[i, :n] = self.session.run(None, feed)[0][0]
         return torch.from_numpy(out)
 
