@@ -18,6 +18,10 @@ and the load average; at the end, counts and latencies by route. Checked:
   - after the SIGKILL (--kill-at seconds in): the new server is ready within 10 s, on the same
     index (documents, passages, and the index's state file unchanged), and every feedback
     post answered 2xx before the kill is still there.
+  - memory: the resident size's least-squares slope over each server process's samples from
+    --settle minutes after it started (default 10) to the end, in MB per 10 minutes, at most
+    --max-slope (default 1.0); judged only where those samples span at least 10 minutes (a
+    one-hour soak: `--minutes 60 --kill-at 0`). The series is written to WORKDIR/memory.csv.
 Exit status 0 when all of that held, 1 otherwise.
 """
 
@@ -245,6 +249,8 @@ class Plan:
     kill_at: float  # seconds in; 0: no kill
     every_s: float  # memory report interval
     ready_within_s: float  # the restart's bound
+    settle_s: float = 600.0  # memory slope: samples from this long after a process started
+    max_slope_mb: float = 1.0  # per 10 minutes
 
 
 def soak(settings: Settings, workdir: Path, plan: Plan) -> bool:
@@ -300,10 +306,37 @@ def soak(settings: Settings, workdir: Path, plan: Plan) -> bool:
         stop.set()
         rss, peak = target.server.rss_mb()
         print(f"[{time.monotonic() - t0:6.0f} s] RSS {rss:.1f} MB (peak {peak:.1f}); last {load()}")
-    return report(tally, feedback_db, restart, plan.ready_within_s)
+    write_memory(tally, workdir / "memory.csv")
+    return report(tally, feedback_db, restart, plan)
 
 
-def report(tally: Tally, feedback_db: Path, restart: Restart | None, ready_within_s: float) -> bool:
+def write_memory(tally: Tally, path: Path) -> None:
+    lines = ["seconds,pid,rss_mb"] + [f"{t:.0f},{p},{mb:.1f}" for t, p, mb in tally.memory]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+SLOPE_SPAN_S = 600.0  # the least time the settled samples must span for the slope to count
+
+
+def memory_slope(series: list[tuple[float, float]], settle_s: float) -> tuple[float, float] | None:
+    """(MB per 10 minutes, seconds spanned): the least-squares slope of RSS over the samples
+    from `settle_s` after the first one; None when they span less than SLOPE_SPAN_S."""
+    if not series:
+        return None
+    start = series[0][0]
+    settled = [(t, mb) for t, mb in series if t - start >= settle_s]
+    if len(settled) < 3 or settled[-1][0] - settled[0][0] < SLOPE_SPAN_S:
+        return None
+    n = len(settled)
+    mt = sum(t for t, _ in settled) / n
+    mm = sum(mb for _, mb in settled) / n
+    cov = sum((t - mt) * (mb - mm) for t, mb in settled)
+    var = sum((t - mt) ** 2 for t, _ in settled)
+    return cov / var * 600.0, settled[-1][0] - settled[0][0]
+
+
+def report(tally: Tally, feedback_db: Path, restart: Restart | None, plan: Plan) -> bool:
+    ready_within_s = plan.ready_within_s
     print("\nrute       antall  statuskoder                      p50 ms   p95 ms   p99 ms")
     for route in ROUTES:
         codes = tally.statuses[route]
@@ -330,6 +363,7 @@ def report(tally: Tally, feedback_db: Path, restart: Restart | None, ready_withi
             else ""
         )
     )
+    slopes_ok = True
     for pid in dict.fromkeys(p for _, p, _ in tally.memory):  # each server process in turn
         series = [(t, mb) for t, p, mb in tally.memory if p == pid]
         (t0, first), (t1, last) = series[0], series[-1]
@@ -337,7 +371,18 @@ def report(tally: Tally, feedback_db: Path, restart: Restart | None, ready_withi
             f"Minne (prosess {pid}): {first:.0f} MB ved {t0:.0f} s, {last:.0f} MB ved {t1:.0f} s, "
             f"høyst {max(mb for _, mb in series):.0f} MB; endring {last - first:+.0f} MB"
         )
-    ok = tally.server_errors() == 0 and failed == 0 and not lost
+        slope = memory_slope(series, plan.settle_s)
+        if slope is None:
+            print(f"  stigning etter {plan.settle_s / 60:.0f} min: ikke målt (for kort serie)")
+            continue
+        flat = slope[0] <= plan.max_slope_mb
+        slopes_ok = slopes_ok and flat
+        print(
+            f"  stigning etter {plan.settle_s / 60:.0f} min (over {slope[1] / 60:.0f} min): "
+            f"{slope[0]:+.2f} MB per 10 min (krav ≤ {plan.max_slope_mb:.1f}): "
+            f"{'ja' if flat else 'NEI'}"
+        )
+    ok = tally.server_errors() == 0 and failed == 0 and not lost and slopes_ok
     if restart:
         lost_before = restart.acked_before_kill - stored
         in_time = restart.ready_after_s <= ready_within_s
@@ -371,6 +416,18 @@ def main(argv: list[str] | None = None) -> int:
         default=READY_WITHIN_S,
         help="så raskt tjenesten må være klar etter omstarten (standard 10 s)",
     )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=10.0,
+        help="minutter etter start før minnestigningen måles (standard 10)",
+    )
+    parser.add_argument(
+        "--max-slope",
+        type=float,
+        default=1.0,
+        help="høyeste minnestigning, MB per 10 minutter (standard 1,0)",
+    )
     parser.add_argument("--workdir", type=Path, default=Path(".lhl/soak"))
     parser.add_argument("--index", type=Path, help="indeksmappen (standard: LHL_INDEX_DIR)")
     args = parser.parse_args(argv)
@@ -378,7 +435,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.index:
         settings = settings.model_copy(update={"index_dir": args.index})
     kill_at = args.minutes * 30 if args.kill_at is None else args.kill_at
-    plan = Plan(args.minutes, args.clients, kill_at, args.every, args.ready_within)
+    plan = Plan(
+        args.minutes,
+        args.clients,
+        kill_at,
+        args.every,
+        args.ready_within,
+        args.settle * 60,
+        args.max_slope,
+    )
     ok = soak(settings, args.workdir.resolve(), plan)
     return 0 if ok else 1
 

@@ -37,3 +37,17 @@ def test_a_short_soak_with_a_kill_loses_nothing(hash_index: Settings, tmp_path: 
     acked, rows = map(int, re.search(r"(\d+) besvart med 2xx, (\d+) rader", out).groups())  # type: ignore[union-attr]
     assert acked > 0 and rows >= acked
     assert "5xx: 0." in out
+
+
+def test_the_memory_slope_is_fitted_over_the_settled_samples_only() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from soak import memory_slope
+
+    # 100 MB in the first 10 minutes, then 0.5 MB per 10 minutes: the slope sees only the latter.
+    series = [(t, 1000 + min(t, 600) / 6 + max(t - 600, 0) / 1200) for t in range(0, 3600, 30)]
+    slope, span = memory_slope(series, settle_s=600) or (None, None)
+    assert slope is not None and abs(slope - 0.5) < 1e-9
+    assert span == 2970
+    # Settled samples spanning under 10 minutes are no measurement.
+    assert memory_slope(series[:30], settle_s=600) is None
+    assert memory_slope([], settle_s=600) is None
