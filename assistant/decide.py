@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.answerer import Candidate
-from assistant.constraints import missing_attribute, unknown_name, violation
+from assistant.constraints import missing_attribute, unknown_name
 from assistant.questions import QuestionAnalysis
 from assistant.reader import Reading
 from lhl.records import Passage
@@ -174,10 +174,12 @@ def features(
     q: QuestionAnalysis,
     passages: Sequence[Passage],
     ranked: Sequence[Candidate],
+    violated: Sequence[bool],
     facts: QuestionFacts,
     readings: Mapping[str, Reading] | None,
 ) -> list[dict[str, float]]:
-    """Each candidate's inputs to the model, by name (READER's names; LEXICAL's are a part)."""
+    """Each candidate's inputs to the model, by name (READER's names; LEXICAL's are a part).
+    `violated`: whether each candidate breaks one of the question's constraints."""
     top_own = max((c.features.own for c in ranked if c.features), default=0.0)
     # Whether the asked-for attribute is in a document: once per document, not per sentence.
     missing: dict[str, float] = {}
@@ -186,7 +188,7 @@ def features(
         if doc not in missing:
             missing[doc] = float(missing_attribute(q, passages, c) is not None)
     out = []
-    for c in ranked:
+    for c, broken in zip(ranked, violated, strict=True):
         f = c.features
         assert f is not None
         p = passages[c.passage_index]
@@ -195,7 +197,7 @@ def features(
         row.update(
             coverage=c.coverage,
             own_gap=f.own - top_own,
-            violation=float(violation(q, passages, c) is not None),
+            violation=float(broken),
             unknown_name=float(facts.unknown_name),
             missing_attribute=missing[p.chunk.doc_id],
             passage_score=p.score,

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assistant import answerer, compose, decide, reading, rules
+from assistant.constraints import violation
 from assistant.questions import QuestionAnalysis
 from assistant.reader import Reading
 from assistant.rules import Refusal
@@ -52,12 +53,16 @@ def extract(
     read = readings is not None
     margins = reading.margins(passages, readings) if readings is not None else None
     everything = rules.rank(answerer.candidates(q, passages, idf, margins), read)
-    ranked, refusal = rules.constrain(q, passages, everything)
+    # Measured once per candidate: the rules keep those that meet the constraints, and the
+    # verifier reads it of the candidates shown.
+    violated = [violation(q, passages, c) is not None for c in everything]
+    ranked, refusal = rules.constrain(everything, violated)
     shown = ranked or everything  # a refusal's closest sentences
     if not shown:
         return Extracted([], refusal=Refusal.NO_PASSAGES)
+    shown_violated = [False] * len(ranked) if ranked else violated  # the kept meet them all
     facts = decide.question_facts(q, passages, idf, margins)
-    inputs = decide.features(q, passages, shown, facts, readings)
+    inputs = decide.features(q, passages, shown, shown_violated, facts, readings)
     confidence = decision.confidence(read, inputs, [c.score for c in shown])
     if refusal is None:
         refusal = rules.refusal(q, passages, shown[0], margins, facts.unknown_name)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answerer import READER_FLOOR, Candidate, Features
-from assistant.constraints import missing_attribute, violation
+from assistant.constraints import missing_attribute
 from assistant.questions import QuestionAnalysis
 from assistant.reader import Reading
 from lhl.records import Passage
@@ -79,13 +79,14 @@ def rank(candidates: Sequence[Candidate], read: bool) -> list[Candidate]:
 
 
 def constrain(
-    q: QuestionAnalysis, passages: Sequence[Passage], ranked: Sequence[Candidate]
+    ranked: Sequence[Candidate], violated: Sequence[bool]
 ) -> tuple[list[Candidate], Refusal | None]:
-    """The candidates that meet the question's constraints, best first, when the first of
-    them scores within CONSTRAINED_MARGIN of the best; otherwise none, and why."""
+    """The candidates that meet the question's constraints (`violated`: whether each one of
+    `ranked` breaks one, constraints.violation), best first, when the first of them scores
+    within CONSTRAINED_MARGIN of the best; otherwise none, and why."""
     if not ranked:
         return [], Refusal.NO_PASSAGES
-    meeting = [c for c in ranked if violation(q, passages, c) is None]
+    meeting = [c for c, broken in zip(ranked, violated, strict=True) if not broken]
     if meeting and meeting[0].score >= ranked[0].score - CONSTRAINED_MARGIN:
         return meeting, None
     return [], Refusal.CONSTRAINT
