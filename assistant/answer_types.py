@@ -7,11 +7,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.questions import MONTHS, NUMBER_WORDS, QuestionAnalysis
-from lhl.text import STOPWORDS, normalize, stem, tokens
+from assistant.questions import QuestionAnalysis
+from lhl.lexicon import MONTHS, STOPWORDS, WRITTEN_OUT, YEAR, YEAR_IN_SENTENCE
+from lhl.text import normalize, stem, tokens
 
 _NUMBER_WORDS = (
-    "null|én|" + "|".join(w for words in NUMBER_WORDS.values() for w in words) + "|tretten|fjorten|"
+    "null|én|" + "|".join(w for words in WRITTEN_OUT.values() for w in words) + "|tretten|fjorten|"
     "femten|seksten|sytten|atten|nitten|tjue|tjuefem|tretti|førti|femti|seksti|sytti|åtti|nitti|"
     "hundre|hundrevis|tusen|tusenvis|million|millioner|milliard|milliarder|dusin|halvparten|"
     "dobbelt|tredjedel|fjerdedel|første|andre|tredje|fjerde|femte|sjette|sjuende|syvende|"
@@ -19,7 +20,7 @@ _NUMBER_WORDS = (
 )
 _NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b")
 _DATE = re.compile(
-    rf"\b(1[0-9]\d\d|20\d\d)\b|\b({MONTHS})\b|\b\d{{1,2}}\.\s*({MONTHS})|"
+    rf"\b({YEAR_IN_SENTENCE})\b|\b({MONTHS})\b|\b\d{{1,2}}\.\s*({MONTHS})|"
     r"\b(mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag|i dag|i går|i morgen|i fjor|"
     r"i år|i natt|i kveld|i helgen|kvartal|våren|høsten|sommeren|vinteren|århundre|"
     r"\d+-tallet|tallet|tiåret|middelalderen|krigen|verdenskrig|etter|før|siden|da)\b|"
@@ -28,7 +29,7 @@ _DATE = re.compile(
 )
 # Numbers that are dates, not quantities: years, "16. november", "08.04.2022".
 _DATE_NUMBER = re.compile(
-    rf"^(1[5-9]\d\d|20\d\d)$|^\d{{1,2}}\.?\s*({MONTHS})|^\d{{1,2}}\.\d{{1,2}}\.\d{{2,4}}"
+    rf"^({YEAR})$|^\d{{1,2}}\.?\s*({MONTHS})|^\d{{1,2}}\.\d{{1,2}}\.\d{{2,4}}"
 )
 _FREQUENCY = re.compile(
     r"\b(daglig\w*|ukentlig\w*|månedlig\w*|årlig\w*|kvartalsvis|jevnlig\w*|hver|hvert|"

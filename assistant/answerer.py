@@ -24,6 +24,7 @@ from assistant.answer_types import (
     phrased_as_asked,
 )
 from assistant.questions import QuestionAnalysis
+from lhl.lexicon import one_letter_off
 from lhl.records import Passage
 from lhl.text import normalize, opens_with, sentences
 
@@ -113,19 +114,6 @@ def units(text: str) -> list[Unit]:
     return [Unit(s) for s in sentences(text)]
 
 
-def one_edit(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    if len(a) == len(b):
-        return a[i + 1 :] == b[i + 1 :]
-    return a[i:] == b[i + 1 :]
-
-
 # -- scoring ---------------------------------------------------------------------------------
 def match_term(term: str, stems: set[str], stem_list: Sequence[str]) -> float:
     """1 for the term itself (also written with or without a hyphen: "webinarrekka" ~
@@ -141,10 +129,8 @@ def match_term(term: str, stems: set[str], stem_list: Sequence[str]) -> float:
         for s in stem_list:
             if len(s) >= 4 and (term in s or (len(s) >= 5 and s in term)):
                 return PARTIAL_MATCH
-        if len(term) >= TYPO_MIN:
-            for s in stem_list:
-                if abs(len(s) - len(term)) <= 1 and s[:2] == term[:2] and one_edit(s, term):
-                    return PARTIAL_MATCH
+        if len(term) >= TYPO_MIN and one_letter_off(term, stem_list):
+            return PARTIAL_MATCH
     return 0.0
 
 
@@ -306,6 +292,5 @@ __all__ = [
     "fits_type",
     "match_term",
     "named_heading",
-    "one_edit",
     "units",
 ]

@@ -10,8 +10,9 @@ import re
 from collections.abc import Mapping, Sequence, Set
 
 from assistant.answer_types import content_stems
-from assistant.answerer import Candidate, match_term, one_edit
+from assistant.answerer import Candidate, match_term
 from assistant.questions import QuestionAnalysis, mentions
+from lhl.lexicon import one_edit, one_letter_off
 from lhl.records import Passage
 from lhl.text import normalize, stem, tokens
 
@@ -26,9 +27,7 @@ def _document_text(passages: Sequence[Passage], doc_id: str) -> str:
 
 def _near(term: str, stem_list: Sequence[str]) -> bool:
     """A short word one letter off, same start: the counted noun in nynorsk ("byar" ~ "byer")."""
-    return len(term) >= 4 and any(
-        abs(len(s) - len(term)) <= 1 and s[:2] == term[:2] and one_edit(s, term) for s in stem_list
-    )
+    return len(term) >= 4 and one_letter_off(term, stem_list)
 
 
 def violation(q: QuestionAnalysis, passages: Sequence[Passage], cand: Candidate) -> str | None:
@@ -65,17 +64,14 @@ def known_word(word: str, vocabulary: Mapping[str, float], seen: Set[str] = froz
     bare = head[:-1] if head.endswith("s") and len(head) > 3 else head  # genitive "Neils"
     if bare in seen or any(t.startswith(bare) and len(t) - len(bare) <= 2 for t in seen):
         return True
-    if len(bare) >= 5 and any(abs(len(t) - len(bare)) <= 1 and one_edit(t, bare) for t in seen):
+    if len(bare) >= 5 and any(one_edit(t, bare) for t in seen):
         return True
     target = stem(head)
     if target in vocabulary and (target == head or len(parts) > 1):
         return True
     if len(target) < 5:
         return False
-    return any(
-        abs(len(v) - len(target)) <= 1 and v[:2] == target[:2] and one_edit(v, target)
-        for v in vocabulary
-    )
+    return one_letter_off(target, vocabulary)
 
 
 def unknown_name(

@@ -14,8 +14,9 @@ import re
 from collections.abc import Sequence
 
 from assistant.questions import analyse
+from lhl.lexicon import QUESTION_WORDS, RECENT_YEAR, STOPWORDS, WRITTEN_OUT
 from lhl.records import Turn
-from lhl.text import STOPWORDS, tokens
+from lhl.text import tokens
 
 _ELLIPTIC_START = re.compile(
     r"^\s*(og|enn|men|også|òg|hva med|kva med|hvordan med|korleis med|og hva med|og kva med|og hvem|og når|og hvor)\b",
@@ -31,9 +32,12 @@ _AND_TOPIC = re.compile(r"^\s*og\s+(?:i\s+|for\s+)?(.+?)\s*\??\s*$()", re.I)
 # The kinds of thing a "Hva med X?" can stand in for, each with the pattern that finds one
 # in a question. Numbered parts of a document first: "fase 4" replaces "fase 3".
 _PART_NOUNS = r"fase|fasen|trinn|trinnet|steg|steget|del|delen|kapittel|kapitlet|punkt|punktet"
-_NUMBER_WORD = r"\d+|en|ett|én|to|tre|fire|fem|seks|sju|syv|åtte|ni|ti"
+# A part's number: digits, or a word from one to ten.
+_NUMBER_WORD = "|".join(
+    [r"\d+", "en", "ett", "én", *(w for n in range(2, 11) for w in WRITTEN_OUT[str(n)])]
+)
 _PART = re.compile(rf"\b({_PART_NOUNS})\s+({_NUMBER_WORD})\b", re.I)
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_YEAR = re.compile(rf"\b{RECENT_YEAR}\b")
 COUNTIES = (
     "Agder",
     "Akershus",
@@ -215,35 +219,17 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
         w
         for w in re.findall(r"[\wæøåÆØÅ-]+", previous)
         if w.lower() not in have
-        and w.lower() not in _QUESTION_WORDS
+        and w.lower() not in QUESTION_WORDS
         and w.lower() not in replaced
-        and not (rel and re.fullmatch(r"(19|20)\d\d", w))
+        and not (rel and re.fullmatch(RECENT_YEAR, w))
     ]
     if missing:
         resolved = f"{resolved.rstrip('?. ')} ({' '.join(missing)})?"
     return resolved[:1].upper() + resolved[1:]
 
 
-_QUESTION_WORDS = {
-    "hva",
-    "kva",
-    "hvem",
-    "kven",
-    "hvor",
-    "kor",
-    "når",
-    "hvordan",
-    "korleis",
-    "hvorfor",
-    "kvifor",
-    "hvilke",
-    "hvilken",
-    "hvilket",
-}
-
-
 def _question_word(question: str) -> str | None:
-    return next((w for w in tokens(question) if w in _QUESTION_WORDS), None)
+    return next((w for w in tokens(question) if w in QUESTION_WORDS), None)
 
 
 SAME_ENDING = 4  # letters two words share at the end to be the same inflection ("-nale")

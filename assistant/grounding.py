@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from lhl.lexicon import MONTH, STOPWORDS, TENS_WORDS, UNIT_WORDS
 from lhl.records import GroundingVerdict, Passage
-from lhl.text import STOPWORDS, sentences
+from lhl.text import sentences
 
 MARKER = re.compile(r"\[(\d+)\]")
 # "… kommune. [1]" → "… kommune [1]." so the marker stays with its sentence.
@@ -64,16 +65,6 @@ def without_instructions(passages: Sequence[Passage]) -> list[Passage]:
 
 
 # -- numbers ------------------------------------------------------------------------------
-_UNITS = {
-    "null": 0, "en": 1, "én": 1, "ett": 1, "ei": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5,
-    "seks": 6, "sju": 7, "syv": 7, "åtte": 8, "ni": 9, "ti": 10, "elleve": 11, "tolv": 12,
-    "tretten": 13, "fjorten": 14, "femten": 15, "seksten": 16, "sytten": 17, "atten": 18,
-    "nitten": 19,
-}  # fmt: skip
-_TENS = {
-    "tjue": 20, "tyve": 20, "tretti": 30, "tredve": 30, "førti": 40, "femti": 50,
-    "seksti": 60, "sytti": 70, "åtti": 80, "nitti": 90,
-}  # fmt: skip
 _HUNDRED = {"hundre": 100}
 _LARGE = {
     "tusen": 1_000, "million": 1_000_000, "millioner": 1_000_000, "mill": 1_000_000,
@@ -93,13 +84,13 @@ def _digits_value(token: str) -> float:
 
 def _word_value(word: str) -> float | None:
     """The value of one number word, compounds included ("tjuefem", "tohundre")."""
-    if word in _UNITS:
-        return _UNITS[word]
-    if word in _TENS:
-        return _TENS[word]
-    for tens, value in _TENS.items():
-        if word.startswith(tens) and word[len(tens) :] in _UNITS:
-            return value + _UNITS[word[len(tens) :]]
+    if word in UNIT_WORDS:
+        return UNIT_WORDS[word]
+    if word in TENS_WORDS:
+        return TENS_WORDS[word]
+    for tens, value in TENS_WORDS.items():
+        if word.startswith(tens) and word[len(tens) :] in UNIT_WORDS:
+            return value + UNIT_WORDS[word[len(tens) :]]
     for scale, mult in (("hundre", 100), ("tusen", 1000)):
         if word.endswith(scale) and word != scale:
             head = _word_value(word[: -len(scale)])
@@ -164,11 +155,6 @@ def numbers(text: str) -> set[float]:
 _RELATIVE_DATES = re.compile(
     r"\b(?:i fjor|i forfjor|i år|i fjor høst|i fjor vår|neste år|forrige år|i går|i morgen|"
     r"i dag|nylig|for tiden|i høst|i vår|i sommer|i vinter)\b",
-    re.IGNORECASE,
-)
-_MONTHS = re.compile(
-    r"\b(?:januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|"
-    r"desember)\b",
     re.IGNORECASE,
 )
 _CAPITALISED = re.compile(r"(?<![\w-])[A-ZÆØÅ][\wÆØÅæøå]*(?:-[\wÆØÅæøå]+)*", re.UNICODE)
@@ -282,7 +268,7 @@ class Evidence:
         folded = " ".join(self.folded[n - 1] for n in valid)
         stated = numbers(plain)
         dates = [m[0] for m in _RELATIVE_DATES.finditer(plain)]
-        months = [m[0] for m in _MONTHS.finditer(plain)]
+        months = [m[0] for m in MONTH.finditer(plain)]
         proper = names(plain)
         head = first_word(plain)
         # The first word is capitalised anyway; a name only when no passage uses the word.

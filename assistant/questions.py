@@ -11,13 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from lhl.text import STOPWORDS, normalize, stem, terms, tokens
+from lhl.lexicon import QUESTION_WORDS, STOPWORDS, WRITTEN_OUT, asked_years
+from lhl.text import normalize, stem, terms, tokens
 
 QuestionType = Literal[
     "antall", "dato", "hvem", "navn", "liste", "definisjon", "hvorfor", "hvordan", "hvor", "annet"
 ]
-
-MONTHS = "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
 
 # Nouns after "hvilken/hvilket/hvilke/kva for" that ask for a time, a place or a body.
 _TIME_NOUNS = r"år|årstall|dato|tidspunkt|måned|månad|dag|tid|tiår|århundre|periode|sesong|uke|veke"
@@ -98,12 +97,10 @@ _TYPE_PATTERNS: list[tuple[QuestionType, re.Pattern[str]]] = [
     ),
 ]
 
-_YEAR = re.compile(r"(?<![\d.,])(1[5-9]\d\d|20[0-4]\d)(?![\d.,]\d)")
 # Not a digit glued to a letter: "G7-toppmøtet" asks about no number 7.
 _NUMBER = re.compile(r"(?<![\d.,])(?<![^\W\d_])\d+(?:[.,]\d+)?(?![\d])")
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|\d+")
-_WH_WORDS = frozenset(
-    "hva kva hvem kven hvor kor hvilke hvilken hvilket når hvordan korleis hvorfor kvifor "
+_WH_WORDS = QUESTION_WORDS | frozenset(
     "og i på fra frå til ved med om etter før under av for".split()
 )
 # Capitalised words that start or frame a question rather than name something.
@@ -245,7 +242,7 @@ def _named(thing: str) -> tuple[str, ...]:
 
 
 def analyse(question: str) -> QuestionAnalysis:
-    years = tuple(dict.fromkeys(_YEAR.findall(question)))
+    years = asked_years(question)
     numbers = tuple(n for n in dict.fromkeys(_NUMBER.findall(question)) if n not in years)
     content = terms(question)
     qtype = question_type(question)
@@ -267,14 +264,6 @@ def analyse(question: str) -> QuestionAnalysis:
     )
 
 
-# Small numbers are as often written out: "de siste 3 åra" ~ "de siste tre årene".
-NUMBER_WORDS = {
-    "2": ("to",), "3": ("tre",), "4": ("fire",), "5": ("fem",), "6": ("seks",),
-    "7": ("sju", "syv"), "8": ("åtte",), "9": ("ni",), "10": ("ti",), "11": ("elleve",),
-    "12": ("tolv",),
-}  # fmt: skip
-
-
 def mentions(text: str, token: str, *, written_out: bool = False) -> bool:
     """Whether `token` (a year, number or lower-cased name) occurs in `text` as a word; a
     small number also written out when asked."""
@@ -282,6 +271,6 @@ def mentions(text: str, token: str, *, written_out: bool = False) -> bool:
     if token.isdigit():
         if re.search(rf"(?<![\d]){re.escape(token)}(?![\d])", norm) is not None:
             return True
-        words = NUMBER_WORDS.get(token, ()) if written_out else ()
+        words = WRITTEN_OUT.get(token, ()) if written_out else ()
         return bool(words) and any(w in words for w in tokens(norm))
     return token in tokens(norm) or token in norm

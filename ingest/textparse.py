@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from lhl.lexicon import MONTHS
 from lhl.text import BULLET
 
 # Web-page furniture that is not content.
@@ -32,7 +33,6 @@ PAGE_DATES_LINK = re.compile(r"\s*se tidligere versjoner\s*$", re.I)
 TOC_LINE = re.compile(r"(?:\.{3,}|…)\s*\d+\s*$|^\d+(?:\.\d+)*\.?\s+\S.*\t\s*\d+\s*$")
 TOC_TITLE = re.compile(r"^(?:innhold|innholdsfortegnelse|innholdsliste)\s*:?$", re.I)
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
-MONTHS = "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
 DATE_LEAD = re.compile(rf"^\d{{1,2}}\.\s+(?:{MONTHS})\b", re.I)
 NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+(\S.*)$")
 CHAPTER = re.compile(r"^kapittel\s+\d", re.I)

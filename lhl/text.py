@@ -9,24 +9,11 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from lhl.lexicon import STOPWORDS
+
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})
 _WS = re.compile(r"\s+")
 _TOKEN = re.compile(r"[0-9]+(?:[.,:][0-9]+)*|[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
-
-# Bokmål and nynorsk function words. Kept small: question words matter to the answerer,
-# so they are stopwords only for ranking.
-STOPWORDS = frozenset(
-    """
-    og i på av for til med er som det en et den de å at har ikkje ikke om fra frå var vil kan
-    skal seg sin sitt sine han hun ho hen vi dei dere deres oss meg deg du jeg eg eit ein
-    der da då så men eller enn også òg bare berre alle alt andre annen anna noen nokon noe noko
-    hva kva hvem kven hvor kor hvilke hvilken hvilket kva for når hvordan korleis hvorfor
-    kvifor mange mykje mye blir ble vart vert bli blitt være vere vært vore har hadde hatt
-    sitter står etter under over ved mot hos inn ut opp ned dette denne disse desse slik
-    sånn mer meir mest mellom gjennom før uten utan kun ingen inga både hver kvar hele heile
-    hos seg selv sjølv man
-    """.split()
-)
 
 
 CACHED_CHARS = 1000  # longer texts (passages joined for a lookup) would crowd the cache
