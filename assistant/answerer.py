@@ -2,6 +2,8 @@
 passages, or refuses when the evidence does not cover the question.
 
 Named steps:
+- `with_named_section()` puts the chunk that opens the section a question names ("Hva er
+  trinn 7?") among the passages read, wherever retrieval ranked it.
 - `candidates()` measures every sentence (or table cell) of the top passages: the question's
   terms it shares (weighted by corpus idf and by how rare they are among the candidates;
   stemmed, compounds matched in part), phrase matches, the terms of its heading, whether it
@@ -17,6 +19,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from assistant.answer_types import (
     content_stems,
@@ -25,7 +28,7 @@ from assistant.answer_types import (
 )
 from assistant.questions import QuestionAnalysis
 from lhl.lexicon import one_letter_off
-from lhl.records import Passage
+from lhl.records import Chunk, Passage
 from lhl.text import normalize, opens_with, sentences
 
 PASSAGES_CONSIDERED = 5
@@ -181,6 +184,43 @@ def _section_opener(q: QuestionAnalysis, passages: Sequence[Passage]) -> int | N
     return min(same, key=lambda i: passages[i].chunk.position)
 
 
+class SectionIndex(Protocol):
+    """What `with_named_section` asks of the index (lhl.store.Index)."""
+
+    def sections_opening_with(self, head: Sequence[str]) -> list[Chunk]:
+        """The chunks whose own heading opens with the terms `head`, in index order."""
+        ...
+
+
+def with_named_section(
+    index: SectionIndex, q: QuestionAnalysis, passages: list[Passage]
+) -> list[Passage]:
+    """A question that names a section ("Hva er trinn 7 i veilederen?") gets the chunk that
+    opens that section among the passages the answerer reads, wherever retrieval ranked it.
+    The section is the one in the top passage's document (the best-ranked of them when it
+    has several under that heading, none when none of those was retrieved), or the only one
+    in the corpus."""
+    openers: dict[tuple[str, str], Chunk] = {}
+    for c in index.sections_opening_with(q.named):
+        openers.setdefault((c.doc_id, c.section), c)  # index order: the first one opens
+    if not openers or not passages:
+        return passages
+    rank = {(p.chunk.doc_id, p.chunk.section): i for i, p in reversed(list(enumerate(passages)))}
+    in_top = [key for key in openers if key[0] == passages[0].chunk.doc_id]
+    if len(in_top) > 1:
+        in_top = sorted((k for k in in_top if k in rank), key=rank.__getitem__)[:1]
+    keys = in_top or (list(openers) if len(openers) == 1 else [])
+    if not keys:
+        return passages
+    pick = openers[keys[0]]
+    slot = PASSAGES_CONSIDERED - 1
+    if any(p.chunk.id == pick.id for p in passages[: slot + 1]):
+        return passages
+    rest = [p for p in passages if p.chunk.id != pick.id]
+    shown = Passage(pick, rest[min(slot, len(rest) - 1)].score if rest else 1.0)
+    return [*rest[:slot], shown, *rest[slot:]]
+
+
 def _bigram_share(q: QuestionAnalysis, stem_list: Sequence[str]) -> float:
     if not q.bigrams:
         return 0.0
@@ -292,5 +332,6 @@ __all__ = [
     "fits_type",
     "match_term",
     "named_heading",
+    "with_named_section",
     "units",
 ]

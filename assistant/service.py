@@ -25,7 +25,7 @@ from assistant.retriever import Retriever
 from lhl import messages
 from lhl.embeddings import Embedder, make_embedder
 from lhl.errors import IndexNotReady, InvalidQuestion
-from lhl.records import Answer, Chunk, Citation, Mode, Passage, Turn
+from lhl.records import Answer, Citation, Mode, Passage, Turn
 from lhl.settings import Settings
 from lhl.store import Index, LiveIndex
 
@@ -183,7 +183,7 @@ class Assistant:
         passages, timings = self.retriever.retrieve(resolved, k=RETRIEVE_K, index=index)
         passages = without_instructions(passages)
         q = analyse(resolved)
-        return q, _with_named_section(index, q, passages), timings
+        return q, answerer.with_named_section(index, q, passages), timings
 
     def reading_order(
         self,
@@ -195,7 +195,7 @@ class Assistant:
         """The passages in the order the answer step reads them: the reader's, when it read."""
         if readings is None:
             return passages
-        return _with_named_section(index, q, rules.rerank(passages, readings))
+        return answerer.with_named_section(index, q, rules.rerank(passages, readings))
 
     def _extractive(
         self,
@@ -329,32 +329,3 @@ class Assistant:
         except ModelUnavailable as exc:
             log.warning("follow-up rewrite failed; using the extractive way: %s", exc)
             return resolve(question, history)
-
-
-def _with_named_section(
-    index: Index, q: QuestionAnalysis, passages: list[Passage]
-) -> list[Passage]:
-    """A question that names a section ("Hva er trinn 7 i veilederen?") gets the chunk that
-    opens that section among the passages the answerer reads, wherever retrieval ranked it.
-    The section is the one in the top passage's document (the best-ranked of them when it
-    has several under that heading, none when none of those was retrieved), or the only one
-    in the corpus."""
-    openers: dict[tuple[str, str], Chunk] = {}
-    for c in index.sections_opening_with(q.named):
-        openers.setdefault((c.doc_id, c.section), c)  # index order: the first one opens
-    if not openers or not passages:
-        return passages
-    rank = {(p.chunk.doc_id, p.chunk.section): i for i, p in reversed(list(enumerate(passages)))}
-    in_top = [key for key in openers if key[0] == passages[0].chunk.doc_id]
-    if len(in_top) > 1:
-        in_top = sorted((k for k in in_top if k in rank), key=rank.__getitem__)[:1]
-    keys = in_top or (list(openers) if len(openers) == 1 else [])
-    if not keys:
-        return passages
-    pick = openers[keys[0]]
-    slot = answerer.PASSAGES_CONSIDERED - 1
-    if any(p.chunk.id == pick.id for p in passages[: slot + 1]):
-        return passages
-    rest = [p for p in passages if p.chunk.id != pick.id]
-    shown = Passage(pick, rest[min(slot, len(rest) - 1)].score if rest else 1.0)
-    return [*rest[:slot], shown, *rest[slot:]]

@@ -4,6 +4,7 @@ and markers, and refusals (question analysis: tests/test_questions.py)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pytest
 from passages import passage
@@ -315,19 +316,19 @@ def test_whom_something_is_for_is_answered_by_its_target_group() -> None:
 
 
 class _Sections:
-    """The one thing `_with_named_section` asks of the index: chunks by own heading."""
+    """The one thing `with_named_section` asks of the index: chunks by own heading."""
 
     def __init__(self, chunks: list[Chunk]) -> None:
         self.chunks = chunks
 
-    def sections_opening_with(self, head: tuple[str, ...]) -> list[Chunk]:
+    def sections_opening_with(self, head: Sequence[str]) -> list[Chunk]:
         from lhl.text import opens_with
 
         return [c for c in self.chunks if opens_with(head, c.own_heading)]
 
 
 def test_the_named_section_is_added_once_from_the_right_document() -> None:
-    from assistant.service import _with_named_section
+    from assistant.answerer import with_named_section
 
     def chunk(doc: str, section: str, position: int) -> Chunk:
         return passage(doc, f"Tekst {doc} {position}.", position, section=section).chunk
@@ -344,16 +345,16 @@ def test_the_named_section_is_added_once_from_the_right_document() -> None:
     # The top passage's document has two sections under that heading: the retrieved one wins,
     # and the chunk that opens it is read (in the last slot the answerer reads).
     ranked = [Passage(trinn5[1], 1.0), *other, Passage(trinn2[0], 0.1)]
-    got = _with_named_section(index, q, ranked)  # type: ignore[arg-type]
+    got = with_named_section(index, q, ranked)
     assert [p.chunk.id for p in got].index(trinn5[0].id) == 4 and len(got) == len(ranked) + 1
     # Neither section retrieved: which one is meant cannot be told, nothing is added.
     ranked = [passage("hefte", "Innledning.", 1), *other]
-    assert _with_named_section(index, q, ranked) == ranked  # type: ignore[arg-type]
+    assert with_named_section(index, q, ranked) == ranked
     # Already read: unchanged; fewer passages than the answerer reads: added at the end.
     ranked = [Passage(trinn5[0], 1.0), *other]
-    assert _with_named_section(index, q, ranked) == ranked  # type: ignore[arg-type]
+    assert with_named_section(index, q, ranked) == ranked
     one = [passage("hefte", "Innledning.", 1)]
-    got = _with_named_section(_Sections(trinn5), q, one)  # type: ignore[arg-type]
+    got = with_named_section(_Sections(trinn5), q, one)
     assert [p.chunk.id for p in got] == [one[0].chunk.id, trinn5[0].id]
 
 
