@@ -200,10 +200,10 @@ def test_a_year_in_the_title_scopes_the_document_but_not_another_year() -> None:
 
 
 def test_terms_match_across_hyphens_and_one_letter_off() -> None:
-    from assistant.answer_types import content_stems as _stems
+    from assistant.answer_types import content_stems
     from assistant.answerer import match_term
 
-    stems = _stems("Webinar-rekke for representanter fra kommunene.")
+    stems = content_stems("Webinar-rekke for representanter fra kommunene.")
     assert match_term("webinarrekk", set(stems), stems) == 1.0  # "webinarrekka"
     assert 0 < match_term("represantant", set(stems), stems) < 1.0  # a typo
     assert match_term("repetisjon", set(stems), stems) == 0.0
