@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus")
     p.set_defaults(func=cmd_serve)
 
-    from api.feedback import add_feedback_arguments
+    from cli.feedback import add_feedback_arguments
 
     p = sub.add_parser(
         "feedback", help="tilbakemeldinger fra nettchatten (eksport til lhl eval, sletting)"

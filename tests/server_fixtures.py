@@ -10,7 +10,7 @@ or, for settings of your own (a Teams token, a rate limit, a broken index):
     with run_server(settings, workdir=tmp_path) as server:
         httpx.get(server.url + "/readyz")
 
-The process helpers themselves live in bench/service.py (the benchmark and load scripts use
+The process helpers themselves live in lhl/harness.py (the benchmark and load scripts use
 them too) and are re-exported here.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.service import (  # noqa: F401 (re-exported for the tests)
+from lhl.harness import (  # noqa: F401 (re-exported for the tests)
     ROOT,
     LiveServer,
     ServerFailed,

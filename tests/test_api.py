@@ -22,11 +22,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from server_fixtures import LiveServer, rate_an_answer, run_server, serve_app
 
 from api.app import create_app
-from api.feedback import FeedbackStore
 from api.limits import MAX_BODY_BYTES, RateLimiter
 from api.startup import index_is_current
 from assistant.service import Assistant
 from eval.questions import load_questions
+from lhl.feedback import FeedbackStore
 from lhl.records import Answer
 from lhl.settings import Settings
 
@@ -519,7 +519,7 @@ def test_serve_reports_a_busy_port_in_norwegian(live_server: LiveServer) -> None
 
 
 def test_feedback_store_survives_reopening(tmp_path: Path) -> None:
-    from api.feedback import NewFeedback
+    from lhl.feedback import NewFeedback
 
     store = FeedbackStore(tmp_path / "sub" / "feedback.sqlite3")
     store.init()
@@ -537,7 +537,7 @@ def test_feedback_export_command_writes_the_question_file(tmp_path: Path) -> Non
     import subprocess
     import sys
 
-    from api.feedback import CitedPassage, NewFeedback
+    from lhl.feedback import CitedPassage, NewFeedback
 
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
     store.init()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from server_fixtures import LiveServer
 
-from api.feedback import FeedbackStore
+from lhl.feedback import FeedbackStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
