@@ -20,7 +20,6 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from api.errors import CatchAllMiddleware, install_error_handlers
-from api.feedback import FeedbackStore
 from api.health import router as health_router
 from api.limits import BodyLimitMiddleware, RateLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
@@ -31,6 +30,7 @@ from api.startup import AssistantFactory, Startup
 from api.stream import router as stream_router
 from api.teams import router as teams_router
 from assistant.service import Assistant
+from lhl.feedback import FeedbackStore
 from lhl.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"

@@ -11,12 +11,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.feedback import FeedbackStore
 from api.metrics import Metrics
 from api.recent import RecentAnswers
 from api.startup import Startup
 from assistant.service import Assistant
 from lhl.errors import IndexNotReady
+from lhl.feedback import FeedbackStore
 from lhl.settings import Settings
 
 

@@ -10,9 +10,10 @@ from fastapi.responses import JSONResponse, Response
 
 from api.deps import AssistantDep, FeedbackDep, MetricsDep, RecentDep
 from api.errors import MESSAGES, error_response
-from api.feedback import CitedPassage, NewFeedback, export_lines
 from api.metrics import count_answer
 from api.schemas import AskRequest, FeedbackRequest
+from eval.feedback import export_lines
+from lhl.feedback import CitedPassage, NewFeedback
 from lhl.records import Citation, Passage, Turn
 
 router = APIRouter(prefix="/api")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.figures import latency, num, ratio, say, with_ratios
-from bench.service import ROOT, rss_mb, settings_env
+from lhl.harness import ROOT, rss_mb, settings_env
 from lhl.settings import Settings
 
 DEPTH = 30

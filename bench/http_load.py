@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from bench.figures import latency, num, say, with_ratios
-from bench.service import LiveServer, run_server
+from lhl.harness import LiveServer, run_server
 from lhl.settings import Settings
 
 

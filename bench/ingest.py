@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.figures import num, ratio, say
-from bench.service import ROOT, settings_env
+from lhl.harness import ROOT, settings_env
 from lhl.settings import Settings
 
 PLACES = ("Alta", "Bodø", "Eid", "Fræna", "Gran", "Hol", "Lom", "Moss", "Nes", "Os", "Rana")

@@ -17,7 +17,7 @@ import httpx
 
 from bench.figures import latency, num, say, with_ratios
 from bench.ingest import run_lhl_ingest
-from bench.service import ROOT, LiveServer, run_chroma, run_server
+from lhl.harness import ROOT, LiveServer, run_chroma, run_server
 from lhl.settings import Settings
 from lhl.store import Index
 

@@ -23,7 +23,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings.model_copy(update=updates) if updates else settings
 
 
-class _IngestProgressLine:
+class IngestProgressLine:
     """`lhl ingest` on a terminal: one line that says how far it has come (files read,
     passages embedded, embeddings per second, time left). Silent when stderr is not a
     terminal, so logs and CI stay clean."""
@@ -81,7 +81,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     threads = args.threads or default_ingest_threads()
     embedder = make_embedder(settings.embeddings, threads=threads)
-    progress = _IngestProgressLine()
+    progress = IngestProgressLine()
     try:
         report = run_ingest(settings, embedder, settings.corpus_dir, on_progress=progress)
     finally:
@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus")
     p.set_defaults(func=cmd_serve)
 
-    from api.feedback import add_feedback_arguments
+    from cli.feedback import add_feedback_arguments
 
     p = sub.add_parser(
         "feedback", help="tilbakemeldinger fra nettchatten (eksport til lhl eval, sletting)"

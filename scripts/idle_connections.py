@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.service import LiveServer, run_server
 from eval.runner import percentile
+from lhl.harness import LiveServer, run_server
 from lhl.settings import get_settings
 
 QUESTION = "Hva er Leve hele livet?"

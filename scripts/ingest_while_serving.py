@@ -40,10 +40,10 @@ from kill_loop import (  # noqa: E402
     write_corpora,
 )
 
-from bench.service import LiveServer, run_server  # noqa: E402
 from eval.runner import percentile  # noqa: E402
 from ingest.pipeline import run_ingest  # noqa: E402
 from lhl.embeddings import make_embedder  # noqa: E402
+from lhl.harness import LiveServer, run_server  # noqa: E402
 
 
 @dataclass

@@ -50,9 +50,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.service import run_chroma  # noqa: E402
 from ingest.pipeline import PENDING_FILE, run_ingest  # noqa: E402
 from lhl.embeddings import make_embedder  # noqa: E402
+from lhl.harness import run_chroma  # noqa: E402
 from lhl.settings import Settings  # noqa: E402
 from lhl.store import IndexState, read_state  # noqa: E402
 from lhl.vectors import VectorStore  # noqa: E402

@@ -31,9 +31,9 @@ from cli.main import _two_malloc_arenas  # noqa: E402
 
 _two_malloc_arenas()  # as `lhl serve` does, before any thread starts
 
-from bench.service import rss_mb  # noqa: E402
 from ingest.pipeline import run_ingest  # noqa: E402
 from lhl.embeddings import make_embedder  # noqa: E402
+from lhl.harness import rss_mb  # noqa: E402
 from lhl.settings import Settings  # noqa: E402
 from lhl.store import Index, LiveIndex, read_state, write_state  # noqa: E402
 

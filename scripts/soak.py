@@ -46,9 +46,9 @@ import httpx
 from teams_send import encode, sample_message
 
 from api.teams import sign
-from bench.service import LiveServer, rss_mb, run_server, wait_ready
 from eval.questions import KNOWN_FACTS, load_questions
 from eval.runner import percentile
+from lhl.harness import LiveServer, rss_mb, run_server, wait_ready
 from lhl.settings import Settings, get_settings
 
 ROUTES = ("ask", "search", "teams", "feedback")

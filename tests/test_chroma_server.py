@@ -12,10 +12,10 @@ import pytest
 from conftest import make_settings
 
 from assistant.service import Assistant
-from bench.service import chroma_cli, free_port, run_chroma
 from ingest.pipeline import run_ingest
 from lhl.embeddings import HashEmbedder
 from lhl.errors import IndexUnavailable
+from lhl.harness import chroma_cli, free_port, run_chroma
 from lhl.settings import Settings
 from lhl.store import STATE_FILE, Index, read_state
 from lhl.vectors import VectorStore, collection_name

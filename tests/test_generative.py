@@ -28,12 +28,6 @@ MARKER = re.compile(r"\[(\d+)\]")
 
 
 @pytest.fixture
-def llm() -> Iterator[StandinLLM]:
-    with StandinLLM() as server:
-        yield server
-
-
-@pytest.fixture
 def make_assistant(hash_index: Settings) -> Iterator[Callable[..., Assistant]]:
     """An assistant whose model is at `base_url`; each test gets its own (its own thread pool,
     so a hanging model in one test cannot hold up the next)."""

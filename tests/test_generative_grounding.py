@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,12 +27,6 @@ PRIZE = "Hvilken kommune fikk Leve hele livet-prisen for 2022?"
 WINNER = "Melhus"
 GOOD = "Leve hele livet-prisen for 2022 gikk til Melhus kommune [{n}]."
 FIXTURES = Path(__file__).parent / "fixtures" / "injection"
-
-
-@pytest.fixture
-def llm() -> Iterator[StandinLLM]:
-    with StandinLLM() as server:
-        yield server
 
 
 def _assistant(settings: Settings, llm: StandinLLM, **update: object) -> Assistant:

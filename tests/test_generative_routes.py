@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-from server_fixtures import ROOT, LiveServer, run_server, settings_env
+from server_fixtures import ROOT, LiveServer, run_server, serve_index, settings_env
 from standin_llm import StandinLLM, closed_port
-from test_teams import PUBLIC_URL, TOKEN_DEFAULT, body_for, card_of, signature, texts
+from teams_messages import PUBLIC_URL, TOKEN_DEFAULT, body_for, card_of, signature, texts
 
 from lhl.settings import Settings
 
@@ -32,6 +32,7 @@ def says(template: str) -> Any:
 
 @pytest.fixture(scope="module")
 def llm() -> Iterator[StandinLLM]:
+    """One stand-in for the module: `server` is started once, told its URL."""
     with StandinLLM() as server:
         yield server
 
@@ -46,17 +47,8 @@ def server(
     hash_index: Settings, llm: StandinLLM, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("generative-routes")
-    settings = hash_index.model_copy(
-        update={
-            "teams_tokens": TOKEN_DEFAULT,
-            "public_url": PUBLIC_URL,
-            "feedback_db": tmp / "feedback.sqlite3",
-            "rate_limit_per_minute": 0,
-        }
-    )
     env = {"LHL_LLM_BASE_URL": llm.base_url, "LHL_LLM_MODEL": llm.model, "LHL_LLM_BUDGET_S": "2"}
-    with run_server(settings, tmp, env=env) as live:
-        yield live
+    yield from serve_index(hash_index, tmp, env, teams_tokens=TOKEN_DEFAULT, public_url=PUBLIC_URL)
 
 
 def ask(server: LiveServer, question: str = PRIZE) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import httpx
 from conftest import ROOT
 from server_fixtures import LiveServer, rate_an_answer
 
-from api.feedback import FeedbackStore, NewFeedback
+from lhl.feedback import FeedbackStore, NewFeedback
 
 PRIZE = "Hvilken kommune fikk Leve hele livet-prisen for 2022?"
 

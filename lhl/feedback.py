@@ -1,7 +1,9 @@
 """Ratings of answers from the web chat, stored durably in SQLite beside the index.
 
-Evaluators turn bad answers into eval cases: `export_lines()` writes each rating as a line in
-the question-file format of docs/contract.md (`lhl feedback export`, GET /api/feedback/export).
+Written by the HTTP route (POST /api/feedback, api/routes.py); read by the export that turns
+ratings into eval cases (eval/feedback.py: `lhl feedback export`, GET /api/feedback/export);
+purged by `lhl feedback purge` (cli/feedback.py). It sits in the shared core because all three
+rooms use it.
 
 Privacy: a row holds the rating, the question and answer, the optional comment and the cited
 passages; nothing about who sent it (no IP address, no user or session id). Rows older than
@@ -12,10 +14,8 @@ serving; `lhl feedback purge` deletes on demand. Deleted rows are overwritten on
 
 from __future__ import annotations
 
-import argparse
 import json
 import sqlite3
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -123,7 +123,7 @@ class FeedbackStore:
     def add(self, item: NewFeedback) -> int:
         if self.retention_days > 0 and time.monotonic() - self._purged_at > self.PURGE_EVERY_S:
             self._apply_retention()
-        citations = json.dumps([_cited_json(c) for c in item.citations], ensure_ascii=False)
+        citations = json.dumps([cited_json(c) for c in item.citations], ensure_ascii=False)
         with self._connect() as conn:
             cur = conn.execute(
                 "INSERT INTO feedback (created_at, answer_id, question, answer, rating, comment,"
@@ -158,7 +158,8 @@ class FeedbackStore:
         return [_from_row(row) for row in rows]
 
 
-def _cited_json(c: CitedPassage) -> dict[str, object]:
+def cited_json(c: CitedPassage) -> dict[str, object]:
+    """A cited passage as JSON: as stored in the database and as written to eval cases."""
     return {
         "n": c.n,
         "doc_id": c.doc_id,
@@ -188,137 +189,3 @@ def _from_row(row: tuple[object, ...]) -> Feedback:
         found=None if found is None else bool(found),
         citations=citations,
     )
-
-
-TODO_EXPECTED = (
-    'Fyll inn «expected» (det riktige svaret), eller sett "answerable": false '
-    "hvis dokumentene ikke svarer på spørsmålet."
-)
-
-
-def eval_case(item: Feedback) -> dict[str, object]:
-    """One line of a question file (docs/contract.md) for `lhl eval`.
-
-    A thumbs up is a complete case: an answer people found good must again cite the sentence
-    it came from (`evidence`), and a refusal they agreed with must stay a refusal. A thumbs
-    down says the answer was wrong, not what is right: that line is a draft whose `expected`
-    an evaluator fills in (the eval refuses the file until then, saying so). The question is
-    the one the service answered; a follow-up completed from the conversation stands alone.
-    """
-    case: dict[str, object] = {
-        "id": f"fb{item.id:05d}",
-        "question": item.resolved_question or item.question,
-        "expected": [],
-        "answerable": True,
-    }
-    highlight = next((c.highlight for c in item.citations if c.highlight), None)
-    if item.rating == "up" and item.found is True and highlight:
-        case["evidence"] = highlight
-    elif item.rating == "up" and item.found is False:
-        case["answerable"] = False
-    else:
-        case["todo"] = TODO_EXPECTED
-    case.update(
-        style="tilbakemelding",
-        rating=item.rating,
-        comment=item.comment,
-        rated_answer=item.answer,
-        found=item.found,
-        asked=item.question,
-        answer_id=item.answer_id,
-        created_at=item.created_at,
-        citations=[_cited_json(c) for c in item.citations],
-    )
-    if item.citations:
-        case["doc"] = item.citations[0].doc_id
-    return case
-
-
-def export_lines(store: FeedbackStore, rating: Rating | None = None) -> Iterator[str]:
-    for item in store.list(rating):
-        yield json.dumps(eval_case(item), ensure_ascii=False) + "\n"
-
-
-# -- `lhl feedback export` and `lhl feedback purge` ------------------------------------------
-def add_feedback_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="feedback_command", required=True)
-    purge = sub.add_parser(
-        "purge", help="slett tilbakemeldinger eldre enn et antall dager (0: alle)"
-    )
-    purge.add_argument(
-        "--older-than-days",
-        type=float,
-        help="slett det som er eldre enn dette (standard: LHL_FEEDBACK_RETENTION_DAYS)",
-    )
-    purge.add_argument(
-        "--db", help="SQLite-filen (standard: LHL_FEEDBACK_DB, ellers ved siden av indeksen)"
-    )
-    purge.add_argument("--index", help="indeksmappen (standard: .lhl/index)")
-    purge.set_defaults(func=cmd_feedback_purge)
-    p = sub.add_parser(
-        "export", help="skriv tilbakemeldingene som spørsmålsfil (JSON Lines) for lhl eval"
-    )
-    p.add_argument(
-        "--rating",
-        choices=["up", "down", "all"],
-        default="all",
-        help="bare tommel opp, tommel ned, eller alle (standard)",
-    )
-    p.add_argument("--out", help="filen som skal skrives (standard: skjermen)")
-    p.add_argument(
-        "--db", help="SQLite-filen (standard: LHL_FEEDBACK_DB, ellers ved siden av indeksen)"
-    )
-    p.add_argument("--index", help="indeksmappen (standard: .lhl/index)")
-    p.set_defaults(func=cmd_feedback_export)
-
-
-def _feedback_file(args: argparse.Namespace) -> tuple[Path, int]:
-    """The SQLite file the command works on, and the configured retention in days."""
-    from lhl.settings import get_settings
-
-    settings = get_settings()
-    if args.index:
-        settings = settings.model_copy(update={"index_dir": Path(args.index)})
-    path = Path(args.db) if args.db else settings.feedback_path
-    return path, settings.feedback_retention_days
-
-
-def cmd_feedback_purge(args: argparse.Namespace) -> int:
-    path, retention = _feedback_file(args)
-    days = args.older_than_days if args.older_than_days is not None else retention
-    if days is None or days < 0 or (args.older_than_days is None and retention <= 0):
-        print(
-            "Ingen lagringstid er satt (LHL_FEEDBACK_RETENTION_DAYS=0): oppgi "
-            "--older-than-days N (0 sletter alt).",
-            file=sys.stderr,
-        )
-        return 2
-    if not path.exists():
-        print(f"Fant ingen tilbakemeldinger i «{path}».", file=sys.stderr)
-        return 0
-    deleted = FeedbackStore(path).purge(days)
-    left = len(FeedbackStore(path).list())
-    print(f"Slettet {deleted} tilbakemeldinger eldre enn {days:g} dager; {left} er igjen.")
-    return 0
-
-
-def cmd_feedback_export(args: argparse.Namespace) -> int:
-    path, _ = _feedback_file(args)
-    if not path.exists():
-        print(f"Fant ingen tilbakemeldinger i «{path}».", file=sys.stderr)
-        return 1
-    rating: Rating | None = None if args.rating == "all" else args.rating
-    lines = list(export_lines(FeedbackStore(path), rating))
-    if args.out:
-        Path(args.out).write_text("".join(lines), encoding="utf-8")
-        print(f"Skrev {len(lines)} tilbakemeldinger til {args.out}.", file=sys.stderr)
-    else:
-        sys.stdout.writelines(lines)
-    drafts = sum('"todo":' in line for line in lines)
-    if drafts:
-        print(
-            f"{drafts} av linjene er utkast (merket «todo»): fyll inn «expected» før du kjører "
-            "lhl eval med filen.",
-            file=sys.stderr,
-        )
-    return 0

@@ -1,12 +1,14 @@
-"""A real `lhl serve` in a subprocess on loopback, for tests, benchmarks and load scripts.
+"""Real servers on loopback, for the tests, the benchmarks (bench/) and the load scripts
+(scripts/): one harness that all three share. The service itself never imports it.
 
     with run_server(settings, workdir=tmp_path) as server:
         httpx.get(server.url + "/readyz")
-        server.peak_rss_mb()
+        server.rss_mb()
 
-The server gets its settings through LHL_* environment variables only (it runs in `workdir`,
-where no .env file is read), binds port 0 and prints its address, which is read from its log.
-`serve_app` serves an ASGI app in a thread instead (real HTTP, fakes at our own seams).
+`run_server` starts `lhl serve` in a subprocess. The server gets its settings through LHL_*
+environment variables only (it runs in `workdir`, where no .env file is read), binds port 0
+and prints its address, which is read from its log. `serve_app` serves an ASGI app in a thread
+instead (real HTTP, fakes at our own seams); `run_chroma` starts a `chroma run` server.
 """
 
 from __future__ import annotations
