@@ -8,23 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, TypedDict
+from typing import Any
 
-
-class CitationJSON(TypedDict, total=False):
-    """One of the Answer object's citations (docs/contract.md), kept as the target sent it."""
-
-    n: int
-    doc_id: str
-    title: str
-    source: str
-    page: int | None
-    section: str
-    text: str
-    score: float
-    chunk_id: str
-    highlight: str | None
-    span: str | None
+# One of the Answer object's citations (docs/contract.md; lhl.records.Citation) as the target
+# sent it: JSON, read by report.html and written to report.json as it came.
+CitationJSON = dict[str, Any]
 
 
 @dataclass
