@@ -85,51 +85,59 @@ def measure_replicas(
         )
         first = run_lhl_ingest(shared, corpus, shared.index_dir, threads)
         say(f"  innlesing til Chroma-tjeneren: {num(first['seconds'])} s")
+        dense = _dense_latency(Index(shared, embedder), embedder, questions, floor_chroma_ms)
+        replicas = _two_services(shared, workdir, corpus, threads)
+    return {"dense": dense, "ingest_s": first["seconds"], **replicas}
 
-        index = Index(shared, embedder)
-        vectors = [embedder.embed_query(q) for q in questions]
-        for v in vectors[:3]:
-            index.dense_search_by_vector(v, 30)
-        dense_ms = []
-        for v in vectors:
-            started = time.perf_counter()
-            index.dense_search_by_vector(v, 30)
-            dense_ms.append((time.perf_counter() - started) * 1000)
-        dense = with_ratios(latency(dense_ms), floor_chroma_ms)
+
+def _dense_latency(
+    index: Index, embedder: Any, questions: list[str], floor_chroma_ms: float | None
+) -> dict[str, Any]:
+    """The floor's dense query against the server, timed for each question."""
+    vectors = [embedder.embed_query(q) for q in questions]
+    for v in vectors[:3]:
+        index.dense_search_by_vector(v, 30)
+    dense_ms = []
+    for v in vectors:
+        started = time.perf_counter()
+        index.dense_search_by_vector(v, 30)
+        dense_ms.append((time.perf_counter() - started) * 1000)
+    dense = with_ratios(latency(dense_ms), floor_chroma_ms)
+    say(
+        f"  tett søk mot tjeneren: p50 {num(dense['p50'], 2)} ms, p95 {num(dense['p95'], 2)} ms "
+        f"({num(dense['x_p50'])}× gulvet)"
+    )
+    return dense
+
+
+def _two_services(shared: Settings, workdir: Path, corpus: Path, threads: int) -> dict[str, Any]:
+    """Two `lhl serve` sharing the Chroma server: whether both answer, and how soon a new
+    ingest's document is found by each."""
+    with ExitStack() as stack:
+        servers = []
+        for name in ("a", "b"):
+            replica = shared.model_copy(
+                update={
+                    "index_dir": workdir / name / "index",
+                    "feedback_db": workdir / name / "feedback.sqlite3",
+                }
+            )
+            servers.append(stack.enter_context(run_server(replica, workdir / name, timeout=300)))
+        answered = [_answers(s) for s in servers]
         say(
-            f"  tett søk mot tjeneren: p50 {num(dense['p50'], 2)} ms, p95 {num(dense['p95'], 2)} ms "
-            f"({num(dense['x_p50'])}× gulvet)"
+            "  to tjenester mot samme Chroma: "
+            + ", ".join(
+                "svarer" if a["found"] else f"svarer ikke ({a['status']})" for a in answered
+            )
         )
-
-        with ExitStack() as stack:
-            servers = []
-            for name in ("a", "b"):
-                replica = shared.model_copy(
-                    update={
-                        "index_dir": workdir / name / "index",
-                        "feedback_db": workdir / name / "feedback.sqlite3",
-                    }
-                )
-                servers.append(
-                    stack.enter_context(run_server(replica, workdir / name, timeout=300))
-                )
-            answered = [_answers(s) for s in servers]
-            say(
-                "  to tjenester mot samme Chroma: "
-                + ", ".join(
-                    "svarer" if a["found"] else f"svarer ikke ({a['status']})" for a in answered
-                )
-            )
-            (corpus / NEW_FILE).write_text(NEW_TEXT, encoding="utf-8")
-            second = run_lhl_ingest(shared, corpus, shared.index_dir, threads)
-            visible = _wait_visible(servers, 3 * VISIBLE_WITHIN_S)
-            say(
-                f"  nytt dokument lest inn på {num(second['seconds'])} s; synlig etter "
-                + ", ".join(f"{num(v)} s" if v is not None else "mer enn 30 s" for v in visible)
-            )
+        (corpus / NEW_FILE).write_text(NEW_TEXT, encoding="utf-8")
+        second = run_lhl_ingest(shared, corpus, shared.index_dir, threads)
+        visible = _wait_visible(servers, 3 * VISIBLE_WITHIN_S)
+        say(
+            f"  nytt dokument lest inn på {num(second['seconds'])} s; synlig etter "
+            + ", ".join(f"{num(v)} s" if v is not None else "mer enn 30 s" for v in visible)
+        )
     return {
-        "dense": dense,
-        "ingest_s": first["seconds"],
         "replicas": len(servers),
         "answered": answered,
         "new_ingest_s": second["seconds"],

@@ -17,12 +17,16 @@ import os
 import platform
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench import report
 from bench.figures import load_average, num, say
 from lhl.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
 
 PARTS = ("floor", "inprocess", "http", "ingest", "growth", "server")
 
@@ -62,48 +66,71 @@ def _parts(only: str | None) -> list[str]:
     return ["floor", *[p for p in PARTS if p in wanted and p != "floor"]]
 
 
-def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.service import Assistant
-    from bench import growth, http_load, ingest, inprocess, replicas
+@dataclass(frozen=True)
+class Plan:
+    """What one run measures, from the arguments and their --quick defaults."""
+
+    parts: list[str]
+    quick: bool
+    n_questions: int
+    seconds: float
+    sizes: list[int]
+    copies: int
+    threads: int
+    norquad: Path
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    from bench import inprocess
     from ingest.pipeline import default_ingest_threads
 
-    parts = _parts(args.only)
     quick = args.quick
-    n_questions = args.questions or (20 if quick else 300)
-    seconds = args.seconds or (2.0 if quick else 20.0)
-    sizes = (
-        [int(s) for s in args.sizes.split(",")]
-        if args.sizes
-        else ([500, 2000] if quick else [1000, 10_000, 100_000])
+    return Plan(
+        parts=_parts(args.only),
+        quick=quick,
+        n_questions=args.questions or (20 if quick else 300),
+        seconds=args.seconds or (2.0 if quick else 20.0),
+        sizes=(
+            [int(s) for s in args.sizes.split(",")]
+            if args.sizes
+            else ([500, 2000] if quick else [1000, 10_000, 100_000])
+        ),
+        copies=args.copies or (2 if quick else 20),
+        threads=args.threads or default_ingest_threads(),
+        norquad=args.norquad or inprocess.NORQUAD_DIR,
     )
-    copies = args.copies or (2 if quick else 20)
-    threads = args.threads or default_ingest_threads()
-    norquad = args.norquad or inprocess.NORQUAD_DIR
 
-    result: dict[str, Any] = {
-        "format": report.FORMAT,
-        "meta": {
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "quick": quick,
-            "parts": parts,
-            "cpus": os.cpu_count(),
-            "machine": platform.processor() or platform.machine(),
-            "python": platform.python_version(),
-            "load_before": load_average(),
-            "embeddings": settings.embeddings,
-            "reader": settings.reader,
-            "embed_threads": settings.embed_threads,
-            "reader_threads": settings.reader_threads,
-            "reader_workers": settings.reader_pool_size,
-            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
-            "nice": os.nice(0),
-        },
+
+def _meta(settings: Settings, plan: Plan) -> dict[str, Any]:
+    return {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "quick": plan.quick,
+        "parts": plan.parts,
+        "cpus": os.cpu_count(),
+        "machine": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "load_before": load_average(),
+        "embeddings": settings.embeddings,
+        "reader": settings.reader,
+        "embed_threads": settings.embed_threads,
+        "reader_threads": settings.reader_threads,
+        "reader_workers": settings.reader_pool_size,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "nice": os.nice(0),
     }
+
+
+def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.service import Assistant
+    from bench import inprocess
+
+    plan = _plan(args)
+    result: dict[str, Any] = {"format": report.FORMAT, "meta": _meta(settings, plan)}
     started = time.monotonic()
     say(
-        f"Måler fart og skala ({', '.join(parts)}); {os.cpu_count()} kjerner, belastning {load_average()}."
+        f"Måler fart og skala ({', '.join(plan.parts)}); {os.cpu_count()} kjerner, belastning {load_average()}."
     )
-    pool, sources = inprocess.question_pool(norquad)
+    pool, sources = inprocess.question_pool(plan.norquad)
     assistant = Assistant(settings)
     assistant.load()
     if assistant.reader is not None:
@@ -115,53 +142,15 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
             f"Leseren: {assistant.reader.engine} på {assistant.reader.instruction_set}"
             + (f" ({assistant.reader.engine_note})" if assistant.reader.engine_note else "")
         )
-    floor_questions = pool[-(10 if quick else 100) :]  # not among the questions asked below
+    floor_questions = pool[-(10 if plan.quick else 100) :]  # not among the questions asked below
     say("Gulvet (ett steg om gangen):")
     floor = result["floor"] = inprocess.measure_floor(assistant, floor_questions)
     for key, step in floor["steps"].items():
         if step:
             engine = f" ({floor['reader_engine']}, {floor['reader_isa']})" if key == "read" else ""
             say(f"  {key}: p50 {num(step['p50'], 2)} ms, p95 {num(step['p95'], 2)} ms{engine}")
-    asked = pool[:n_questions]
     with tempfile.TemporaryDirectory(prefix="lhl-bench-") as tmp:
-        work = Path(tmp)
-        if "inprocess" in parts:
-            say(f"I prosess: {len(asked)} ulike spørsmål …")
-            figures = inprocess.measure_asks(assistant, asked, floor)
-            figures["sources"] = sources
-            result["inprocess"] = figures
-            t = figures["total"]
-            say(
-                f"  p50 {num(t['p50'])} ms, p95 {num(t['p95'])} ms, p99 {num(t['p99'])} ms "
-                f"({num(t['x_p50'])}× gulvet); gjenfinning p50 {num(figures['retrieve']['p50'], 2)} ms "
-                f"({num(figures['retrieve']['x_p50'])}× gulvet); CPU {num(figures['cpu_ms_per_question'])} ms per spørsmål"
-            )
-        if "http" in parts:
-            say("Over HTTP (lhl serve, uten grense for forespørsler):")
-            levels = [1, 8, 32]
-            result["http"] = http_load.measure_http(
-                settings, work / "http", pool, levels, seconds, floor["ask_ms"]
-            )
-        if "ingest" in parts:
-            say("Innlesing:")
-            result["ingest"] = ingest.measure_ingest(
-                settings, work / "ingest", threads, copies, 64 if quick else 320
-            )
-        if "growth" in parts:
-            say(f"Vekst ({', '.join(map(str, sizes))} avsnitt, hver størrelse i egen prosess):")
-            result["growth"] = growth.measure_growth(
-                assistant, settings, work / "growth", sizes, pool[:n_questions], floor
-            )
-        if "server" in parts:
-            say("Chroma som tjener:")
-            result["chroma_server"] = replicas.measure_replicas(
-                settings,
-                assistant.embedder,
-                work / "server",
-                pool[:n_questions],
-                floor["steps"]["chroma"]["p50"],
-                threads,
-            )
+        result.update(_measure_parts(plan, settings, assistant, pool, sources, floor, Path(tmp)))
     result["meta"]["load_after"] = load_average()
     result["meta"]["seconds"] = round(time.monotonic() - started, 1)
     report.write(result, args.out)
@@ -171,3 +160,57 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
         f"\nSkrev {args.out / 'bench.json'} og {args.out / 'bench.md'} ({num(result['meta']['seconds'], 0)} s)."
     )
     return 0
+
+
+def _measure_parts(
+    plan: Plan,
+    settings: Settings,
+    assistant: Assistant,
+    pool: list[str],
+    sources: dict[str, int],
+    floor: dict[str, Any],
+    work: Path,
+) -> dict[str, Any]:
+    """The parts after the floor, each measured against it: part → its figures."""
+    from bench import growth, http_load, ingest, inprocess, replicas
+
+    out: dict[str, Any] = {}
+    parts, quick, asked = plan.parts, plan.quick, pool[: plan.n_questions]
+    if "inprocess" in parts:
+        say(f"I prosess: {len(asked)} ulike spørsmål …")
+        figures = inprocess.measure_asks(assistant, asked, floor)
+        figures["sources"] = sources
+        out["inprocess"] = figures
+        t = figures["total"]
+        say(
+            f"  p50 {num(t['p50'])} ms, p95 {num(t['p95'])} ms, p99 {num(t['p99'])} ms "
+            f"({num(t['x_p50'])}× gulvet); gjenfinning p50 {num(figures['retrieve']['p50'], 2)} ms "
+            f"({num(figures['retrieve']['x_p50'])}× gulvet); CPU {num(figures['cpu_ms_per_question'])} ms per spørsmål"
+        )
+    if "http" in parts:
+        say("Over HTTP (lhl serve, uten grense for forespørsler):")
+        levels = [1, 8, 32]
+        out["http"] = http_load.measure_http(
+            settings, work / "http", pool, levels, plan.seconds, floor["ask_ms"]
+        )
+    if "ingest" in parts:
+        say("Innlesing:")
+        out["ingest"] = ingest.measure_ingest(
+            settings, work / "ingest", plan.threads, plan.copies, 64 if quick else 320
+        )
+    if "growth" in parts:
+        say(f"Vekst ({', '.join(map(str, plan.sizes))} avsnitt, hver størrelse i egen prosess):")
+        out["growth"] = growth.measure_growth(
+            assistant, settings, work / "growth", plan.sizes, asked, floor
+        )
+    if "server" in parts:
+        say("Chroma som tjener:")
+        out["chroma_server"] = replicas.measure_replicas(
+            settings,
+            assistant.embedder,
+            work / "server",
+            asked,
+            floor["steps"]["chroma"]["p50"],
+            plan.threads,
+        )
+    return out

@@ -8,24 +8,19 @@ lhl eval diff OLD NEW [--tolerance X] [--latency-tolerance R]
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from eval.labels import HEADLINE_FIGURES, LABELS, ON_UNANSWERABLE, format_figure
 from eval.questions import KNOWN_FACTS, load_question_files
-from eval.report import (
-    HEADLINE_FIGURES,
-    LABELS,
-    ON_UNANSWERABLE,
-    build_report,
-    format_figure,
-    write_reports,
-)
-from eval.runner import InProcessTarget, Result, Target, run
+from eval.records import EvalReport, Result
+from eval.report import build_report, write_reports
+from eval.runner import InProcessTarget, Target, run
 from lhl.errors import LhlError
+from lhl.records import Mode
 from lhl.settings import Settings
 
 DEFAULT_OUT = Path("reports")
@@ -90,14 +85,19 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--limit", type=int, metavar="N", help="bare de N første spørsmålene")
     sub = p.add_subparsers(dest="eval_action", title="handlinger", metavar="{diff}")
-    d = sub.add_parser(
-        "diff",
-        help="sammenlign to rapporter",
-        description=(
-            "Viser spørsmål som gikk fra bestått til ikke bestått og tilbake, og endringen i "
-            "hvert mål. Avslutter med 1 når et mål ble verre enn toleransen."
-        ),
+    add_diff_arguments(
+        sub.add_parser(
+            "diff",
+            help="sammenlign to rapporter",
+            description=(
+                "Viser spørsmål som gikk fra bestått til ikke bestått og tilbake, og endringen i "
+                "hvert mål. Avslutter med 1 når et mål ble verre enn toleransen."
+            ),
+        )
     )
+
+
+def add_diff_arguments(d: argparse.ArgumentParser) -> None:
     d.add_argument("old", type=Path, metavar="GAMMEL", help="den gamle report.json (eller mappen)")
     d.add_argument("new", type=Path, metavar="NY", help="den nye report.json (eller mappen)")
     d.add_argument(
@@ -133,7 +133,7 @@ def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
     questions = load_question_files(files)
     if args.limit:
         questions = questions[: args.limit]
-    meta: dict[str, Any] = {
+    meta: dict[str, object] = {
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
         "files": ", ".join(str(f) for f in files),
         "mode": args.mode or "tjenestens standard",
@@ -178,7 +178,7 @@ def check_service_mode(wanted: str | None, service: str | None, url: str) -> Non
     )
 
 
-def in_process_target(settings: Settings, mode: str | None) -> tuple[Target, dict[str, Any]]:
+def in_process_target(settings: Settings, mode: Mode | None) -> tuple[Target, dict[str, object]]:
     from assistant.service import Assistant
 
     if mode == "generative" and not settings.generative:
@@ -188,7 +188,7 @@ def in_process_target(settings: Settings, mode: str | None) -> tuple[Target, dic
         )
     assistant = Assistant(settings)
     assistant.load()
-    info = {
+    info: dict[str, object] = {
         "target": "i prosess",
         "index": str(settings.chroma_url or settings.index_dir),
         "embeddings": assistant.embedder.name,
@@ -224,22 +224,23 @@ def run_norquad_command(args: argparse.Namespace, settings: Settings) -> int:
         "det noen minutter); hovedindeksen røres ikke.",
         file=sys.stderr,
     )
-    extra: dict[str, Any] = {}
-    if "on_result" in inspect.signature(run_norquad).parameters:
-        extra["on_result"] = _progress(args.limit)
     report = run_norquad(
-        settings, data, args.split, out_dir=None, limit=args.limit, mode=args.mode, **extra
+        settings,
+        data,
+        args.split,
+        out_dir=None,
+        limit=args.limit,
+        mode=args.mode,
+        on_result=_progress(args.limit),
     )
-    report.setdefault("meta", {})["created"] = (
-        datetime.now().astimezone().isoformat(timespec="seconds")
-    )
+    report.meta["created"] = datetime.now().astimezone().isoformat(timespec="seconds")
     return finish(report, args.out or DEFAULT_OUT / f"norquad-{args.split}", args.min_accuracy)
 
 
-def finish(report: dict[str, Any], out: Path, min_accuracy: float | None) -> int:
+def finish(report: EvalReport, out: Path, min_accuracy: float | None) -> int:
     for path in write_reports(report, out):
         print(f"Skrev {path}")
-    s = report["summary"]
+    s = report.summary
     shown = [
         k
         for k in SUMMARY_LINE
@@ -248,7 +249,7 @@ def finish(report: dict[str, Any], out: Path, min_accuracy: float | None) -> int
         and (k != "errors" or s[k])
     ]
     print("; ".join(f"{LABELS.get(k, k)} {format_figure(k, s[k])}" for k in shown))
-    if min_accuracy is not None and s["answer_accuracy"] < min_accuracy:
+    if min_accuracy is not None and s.answer_accuracy < min_accuracy:
         print(f"Svarnøyaktigheten er under {min_accuracy}.", file=sys.stderr)
         return 1
     return 0
@@ -258,15 +259,14 @@ SUMMARY_LINE = (*HEADLINE_FIGURES, "errors")
 
 
 def run_diff_command(args: argparse.Namespace) -> int:
-    from eval.diff import compare, render_diff
-    from eval.report import load_report
+    from eval.diff import compare, read_report, render_diff
 
     if args.tolerance < 0 or (args.latency_tolerance is not None and args.latency_tolerance < 0):
         raise EvalUsageError("Toleransen kan ikke være negativ.")
     reports = []
     for path in (args.old, args.new):
         try:
-            reports.append(load_report(path))
+            reports.append(read_report(path))
         except (OSError, ValueError) as exc:
             raise EvalUsageError(
                 f"Kunne ikke lese rapporten {path}. Pek på en report.json skrevet av «lhl eval».",
@@ -292,7 +292,7 @@ def _grounding_verdicts(results: list[Result]) -> str:
     return ", ".join(f"{verdict} {n}" for verdict, n in counts.most_common())
 
 
-def _progress(total: int | None) -> Any:
+def _progress(total: int | None) -> Callable[[Result], None] | None:
     """A counter on stderr when it is a terminal (total None: not known in advance)."""
     if not sys.stderr.isatty():
         return None

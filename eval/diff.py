@@ -8,10 +8,13 @@ rate. Latency and answer length are shown but only gate with --latency-tolerance
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eval.labels import LABELS, format_figure
+from eval.report import load_report
 
 HIGHER_IS_BETTER = (
     "answer_accuracy",
@@ -23,6 +26,48 @@ HIGHER_IS_BETTER = (
 )
 LOWER_IS_BETTER = ("false_answer_rate",)
 LATENCY = ("latency_ms_p50", "latency_ms_p95")
+
+
+@dataclass(frozen=True)
+class SavedResult:
+    """A saved result's outcome."""
+
+    id: str
+    question: str
+    passed: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class SavedReport:
+    """What the diff reads from a report.json, written by this version or an older one: the
+    summary's numbers as they were written (an older report may lack a figure) and each
+    result's outcome."""
+
+    figures: dict[str, float]
+    results: list[SavedResult]
+
+    @classmethod
+    def from_json(cls, report: Mapping[str, Any]) -> SavedReport:
+        summary = report.get("summary")
+        if not isinstance(summary, dict):
+            raise ValueError("ingen «summary» i rapporten")
+        results = []
+        for r in report.get("results") or []:
+            if not isinstance(r, dict) or "id" not in r or "passed" not in r:
+                raise ValueError("et resultat uten «id» og «passed»")
+            results.append(
+                SavedResult(
+                    str(r["id"]), r.get("question", ""), bool(r["passed"]), r.get("reason", "")
+                )
+            )
+        figures = {k: v for k, v in summary.items() if _number(v) is not None}
+        return cls(figures, results)
+
+
+def read_report(path: Path) -> SavedReport:
+    """A report.json (or the folder holding one); ValueError or OSError when it is not one."""
+    return SavedReport.from_json(load_report(path))
 
 
 @dataclass(frozen=True)
@@ -57,21 +102,21 @@ class ReportDiff:
         return [f for f in self.figures if f.regressed]
 
 
-def _number(value: Any) -> float | int | None:
+def _number(value: object) -> float | int | None:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def compare(
-    old: dict[str, Any],
-    new: dict[str, Any],
+    old: SavedReport,
+    new: SavedReport,
     tolerance: float = 0.0,
     latency_tolerance: float | None = None,
 ) -> ReportDiff:
     """latency_tolerance is relative: 0.25 allows latency to grow by a quarter."""
     figures = []
-    for key, new_value in new["summary"].items():
-        a, b = _number(old["summary"].get(key)), _number(new_value)
-        if a is None or b is None:
+    for key, b in new.figures.items():
+        a = old.figures.get(key)
+        if a is None:
             continue
         if key in HIGHER_IS_BETTER:
             regressed = a - b > tolerance + 1e-9
@@ -82,18 +127,18 @@ def compare(
         else:
             regressed = False
         figures.append(FigureChange(key, a, b, regressed))
-    before = {r["id"]: r for r in old.get("results") or []}
-    after = {r["id"]: r for r in new.get("results") or []}
+    before = {r.id: r for r in old.results}
+    after = {r.id: r for r in new.results}
     common = [i for i in after if i in before]
     broke = [
-        Flip(i, after[i].get("question", ""), after[i].get("reason", ""))
+        Flip(i, after[i].question, after[i].reason)
         for i in sorted(common)
-        if before[i]["passed"] and not after[i]["passed"]
+        if before[i].passed and not after[i].passed
     ]
     fixed = [
-        Flip(i, after[i].get("question", ""), "")
+        Flip(i, after[i].question, "")
         for i in sorted(common)
-        if not before[i]["passed"] and after[i]["passed"]
+        if not before[i].passed and after[i].passed
     ]
     return ReportDiff(
         figures=figures,

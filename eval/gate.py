@@ -6,15 +6,17 @@ Used by scripts/eval_gate.py (`make eval-gate`) and tests/test_eval_gate.py (`ma
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from eval.labels import LABELS, format_figure
 from eval.questions import KNOWN_FACTS, load_questions
+from eval.records import EvalReport
 from eval.report import build_report
 from eval.runner import InProcessTarget, run
+from lhl.settings import Settings
 
 THRESHOLDS = Path(__file__).parent / "thresholds.json"
 
@@ -43,25 +45,25 @@ def load_thresholds(path: Path = THRESHOLDS, suite: str = "known_facts") -> dict
     return {str(k): float(v) for k, v in floors.items()}
 
 
-def shortfalls(summary: dict[str, Any], floors: dict[str, float]) -> list[Shortfall]:
+def shortfalls(summary: Mapping[str, object], floors: dict[str, float]) -> list[Shortfall]:
     """Every floor the summary falls below; a figure missing from the summary falls below."""
     out = []
     for key, minimum in floors.items():
-        value = summary.get(key)
-        value = float(value) if isinstance(value, int | float) else 0.0
+        found = summary.get(key)
+        value = float(found) if isinstance(found, int | float) else 0.0
         if value + 1e-9 < minimum:
             out.append(Shortfall(key, value, minimum))
     return out
 
 
-def run_known_facts(settings: Any, questions: Path = KNOWN_FACTS) -> dict[str, Any]:
+def run_known_facts(settings: Settings, questions: Path = KNOWN_FACTS) -> EvalReport:
     """The known facts through the assistant in process, with the service's default mode."""
     from assistant.service import Assistant
 
     assistant = Assistant(settings)
     assistant.load()
     results = run(InProcessTarget(assistant), load_questions(questions))
-    meta = {
+    meta: dict[str, object] = {
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
         "files": str(questions),
         "target": "i prosess",

@@ -3,8 +3,6 @@ HTML reports (eval/report.py, eval/html.py), the diff, the gate and the README f
 
 from __future__ import annotations
 
-from typing import Any
-
 # Norwegian names for the summary figures and tags, shared by the Markdown and HTML reports.
 LABELS = {
     "questions": "Spørsmål",
@@ -52,7 +50,7 @@ HEADLINE_FIGURES = (
 )  # meaningless without such questions
 
 
-def format_figure(key: str, value: Any) -> str:
+def format_figure(key: str, value: object) -> str:
     if value is None:
         return "–"
     if key in RATIOS and isinstance(value, int | float):

@@ -18,16 +18,20 @@ import shutil
 import tempfile
 import textwrap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eval.questions import EvalQuestion
+from eval.records import EvalReport, Result, RetrievalScores
 from eval.report import build_report, write_reports
 from eval.runner import InProcessTarget, run
-from lhl.records import Chunk
+from lhl.records import Chunk, Mode
 from lhl.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +195,7 @@ def _prune(cache_root: Path, keep: int) -> None:
 
 def _latest_cache(cache_root: Path, embedder_name: str) -> Path | None:
     """The index folder of the newest finished NorQuAD cache built with this embedder."""
-    from lhl.store import read_state
+    from lhl.index_state import read_state
 
     found = []
     for folder in cache_root.glob("norquad-*"):
@@ -205,13 +209,6 @@ def _latest_cache(cache_root: Path, embedder_name: str) -> Path | None:
 
 
 # -- retrieval metrics -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class RetrievalScores:
-    recall_at_1: float
-    recall_at_5: float
-    mrr: float
-
-
 def passage_ranking(chunks: Sequence[Chunk]) -> list[str]:
     """Chunks mapped back to their passages, first occurrence kept."""
     return list(dict.fromkeys(c.doc_id for c in chunks))
@@ -236,7 +233,7 @@ def retrieval_scores(ranks: Sequence[int | None]) -> RetrievalScores:
 
 
 def retrieval_ranks(
-    assistant: Any, questions: Sequence[NorquadQuestion]
+    assistant: Assistant, questions: Sequence[NorquadQuestion]
 ) -> dict[str, list[int | None]]:
     """The gold passage's rank for each question under BM25, dense and the assistant's fusion."""
     from assistant.retriever import fuse
@@ -264,11 +261,11 @@ def run_norquad(
     split: str,
     out_dir: Path | None = None,
     limit: int | None = None,
-    mode: Any = None,
-    on_result: Callable[[Any], None] | None = None,
+    mode: Mode | None = None,
+    on_result: Callable[[Result], None] | None = None,
     form: str = "paragraphs",
-) -> dict[str, Any]:
-    """Answer one NorQuAD split over its own temporary index; the report dict of
+) -> EvalReport:
+    """Answer one NorQuAD split over its own temporary index: the report of
     eval/report.build_report with retrieval figures added to the summary."""
     from assistant.service import Assistant
 
@@ -293,18 +290,11 @@ def run_norquad(
         },
     )
     ranks = retrieval_ranks(assistant, questions)
-    summary = report["summary"]
-    fused = retrieval_scores(ranks["fused"])
-    summary.update(recall_at_1=fused.recall_at_1, recall_at_5=fused.recall_at_5, mrr=fused.mrr)
-    for name in ("bm25", "dense"):
-        scores = retrieval_scores(ranks[name])
-        summary.update(
-            {
-                f"{name}_recall_at_1": scores.recall_at_1,
-                f"{name}_recall_at_5": scores.recall_at_5,
-                f"{name}_mrr": scores.mrr,
-            }
-        )
+    report.summary = replace(
+        report.summary,
+        retrieval=retrieval_scores(ranks["fused"]),
+        retrieval_by_ranker={name: retrieval_scores(ranks[name]) for name in ("bm25", "dense")},
+    )
     if out_dir is not None:
         write_reports(report, out_dir)
     return report

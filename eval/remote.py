@@ -83,7 +83,7 @@ class HttpTarget:
             time.sleep(1.0)
 
     def ask(self, question: EvalQuestion) -> dict[str, Any]:
-        body: dict[str, Any] = {
+        body: dict[str, object] = {
             "question": question.question,
             "history": [{"role": t.role, "content": t.content} for t in question.history],
         }
@@ -115,7 +115,7 @@ def _retry_after(response: httpx.Response, attempt: int) -> float:
     try:
         return min(MAX_WAIT_S, float(response.headers.get("retry-after", "")))
     except ValueError:
-        return min(MAX_WAIT_S, 0.5 * 2**attempt)
+        return min(MAX_WAIT_S, 0.5 * 2.0**attempt)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

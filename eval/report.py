@@ -5,39 +5,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.labels import (  # noqa: F401  (re-exported for the scripts and tests)
+from eval.html import render_html
+from eval.labels import (  # noqa: F401  (HEADLINE_FIGURES: scripts/readme_figures.py)
     HEADLINE_FIGURES,
     LABELS,
     ON_LISTS,
     ON_UNANSWERABLE,
-    RATIOS,
     TAG_LABELS,
     format_figure,
 )
-from eval.runner import Result, result_dict, summarize
+from eval.records import EvalReport, Group, Result
+from eval.runner import summarize
 
 TAG_ORDER = ("type", "doc", "style", "domain")
 MAX_GROUPS = 50  # a tag with more values than this (e.g. NorQuAD passage ids) is not broken down
-
-
-@dataclass(frozen=True)
-class Group:
-    """Results of the questions that share one tag value (e.g. type=antall)."""
-
-    value: str
-    questions: int
-    answerable: int
-    answered_correctly: int
-    answer_accuracy: float | None
-    unanswerable: int
-    refused_correctly: int
-    refusal_accuracy: float | None
-    evidence_recall: float | None
-    partial: int = 0  # list questions answered with some of the list, not all
 
 
 def _share(num: int, den: int) -> float | None:
@@ -81,22 +65,20 @@ def breakdowns(results: Sequence[Result]) -> dict[str, list[Group]]:
     return out
 
 
-def build_report(results: list[Result], meta: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "summary": summarize(results),
-        "meta": meta or {},
-        "breakdowns": {k: [asdict(g) for g in gs] for k, gs in breakdowns(results).items()},
-        "results": [result_dict(r) for r in sorted(results, key=lambda r: (r.passed, r.id))],
-    }
+def build_report(results: list[Result], meta: dict[str, object] | None = None) -> EvalReport:
+    return EvalReport(
+        summary=summarize(results),
+        meta=meta or {},
+        breakdowns=breakdowns(results),
+        results=sorted(results, key=lambda r: (r.passed, r.id)),
+    )
 
 
-def write_reports(report: dict[str, Any], out_dir: Path) -> list[Path]:
-    from eval.html import render_html
-
+def write_reports(report: EvalReport, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, text in (
-        ("report.json", json.dumps(report, ensure_ascii=False, indent=2) + "\n"),
+        ("report.json", json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"),
         ("report.md", render_markdown(report)),
         ("report.html", render_html(report)),
     ):
@@ -107,7 +89,7 @@ def write_reports(report: dict[str, Any], out_dir: Path) -> list[Path]:
 
 
 def load_report(path: Path) -> dict[str, Any]:
-    """A report.json (or the folder holding one)."""
+    """A report.json (or the folder holding one) as JSON, of this version or an older one."""
     path = Path(path)
     if path.is_dir():
         path = path / "report.json"
@@ -117,7 +99,7 @@ def load_report(path: Path) -> dict[str, Any]:
     return report
 
 
-def _md_cell(text: Any) -> str:
+def _md_cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
@@ -125,10 +107,10 @@ def _md_ratio(num: int, den: int, share: float | None) -> str:
     return f"{num}/{den} ({format_figure('answer_accuracy', share)})" if den else "–"
 
 
-def render_markdown(report: dict[str, Any]) -> str:
-    s = report["summary"]
+def render_markdown(report: EvalReport) -> str:
+    s = report.summary
     lines = ["# Evalueringsrapport", ""]
-    for key, value in (report.get("meta") or {}).items():
+    for key, value in report.meta.items():
         lines.append(f"- {key}: {value}")
     lines += ["", "| Mål | Verdi |", "|---|---|"]
     lines += [
@@ -137,28 +119,28 @@ def render_markdown(report: dict[str, Any]) -> str:
         if (s.get("unanswerable") or k not in ON_UNANSWERABLE)
         and (s.get("list_questions") or k not in ON_LISTS)
     ]
-    for key, groups in (report.get("breakdowns") or {}).items():
+    for key, groups in report.breakdowns.items():
         lines += ["", f"## Etter {TAG_LABELS.get(key, key)}", ""]
         lines += ["| verdi | spørsmål | riktige svar | riktige avvisninger | kildetreff |"]
         lines += ["|---|---:|---:|---:|---:|"]
         for g in groups:
             lines.append(
-                f"| {_md_cell(g['value'])} | {g['questions']} "
-                f"| {_md_ratio(g['answered_correctly'], g['answerable'], g['answer_accuracy'])} "
-                f"| {_md_ratio(g['refused_correctly'], g['unanswerable'], g['refusal_accuracy'])} "
-                f"| {format_figure('evidence_recall', g['evidence_recall'])} |"
+                f"| {_md_cell(g.value)} | {g.questions} "
+                f"| {_md_ratio(g.answered_correctly, g.answerable, g.answer_accuracy)} "
+                f"| {_md_ratio(g.refused_correctly, g.unanswerable, g.refusal_accuracy)} "
+                f"| {format_figure('evidence_recall', g.evidence_recall)} |"
             )
-    failed = [r for r in report["results"] if not r["passed"]]
+    failed = [r for r in report.results if not r.passed]
     lines += ["", f"## Ikke bestått ({len(failed)})", ""]
     for r in failed:
-        answer = _md_cell(r["answer"])[:300]
-        expected = " / ".join(f"«{e}»" for e in r.get("expected") or [])
-        if r.get("expected_all"):
-            whole = " + ".join(f"«{e}»" for e in r["expected_all"])
+        answer = _md_cell(r.answer)[:300]
+        expected = " / ".join(f"«{e}»" for e in r.expected)
+        if r.expected_all:
+            whole = " + ".join(f"«{e}»" for e in r.expected_all)
             expected = f"{expected}; hele listen {whole}" if expected else f"hele listen {whole}"
         expected = expected or "avvisning"
         lines.append(
-            f"- **{r['id']}** {_md_cell(r['question'])} — {r['reason']}. "
+            f"- **{r.id}** {_md_cell(r.question)} — {r.reason}. "
             f"Forventet: {expected}. Svar: {answer}"
         )
     return "\n".join(lines) + "\n"

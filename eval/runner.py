@@ -6,11 +6,15 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eval.questions import EvalQuestion, contains
+from eval.records import CitationJSON, Result, Summary
 from lhl.errors import LhlError
+from lhl.records import Mode
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
 
 
 class AnswerError(Exception):
@@ -29,7 +33,7 @@ class Target(Protocol):
 
 
 class InProcessTarget:
-    def __init__(self, assistant: Any, mode: str | None = None) -> None:
+    def __init__(self, assistant: Assistant, mode: Mode | None = None) -> None:
         self.assistant = assistant
         self.mode = mode
 
@@ -38,7 +42,7 @@ class InProcessTarget:
             answer = self.assistant.ask(question.question, question.history, mode=self.mode)
         except LhlError as exc:
             raise AnswerError(exc.message) from exc
-        return answer.to_dict()  # type: ignore[no-any-return]
+        return answer.to_dict()
 
 
 # Why a question failed, in words an evaluator reads in the report.
@@ -51,38 +55,10 @@ REASON_LIST_MISSING = "ingen av de forventede punktene i listen står i svaret"
 REASON_EVIDENCE_MISSING = "ingen kilde inneholder beviset"
 
 
-@dataclass
-class Result:
-    id: str
-    question: str
-    passed: bool
-    found: bool
-    answer: str
-    citations: list[dict[str, Any]]
-    latency_ms: float
-    reason: str
-    answerable: bool = True
-    expected: list[str] = field(default_factory=list)
-    evidence: str | None = None
-    evidence_found: bool | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-    resolved_question: str | None = None
-    history: list[dict[str, str]] = field(default_factory=list)
-    matched: str | None = None  # the expected string the answer contains
-    evidence_citation: int | None = None  # n of the first citation holding the evidence
-    expected_all: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # of expected_all, not in the answer
-    partial: bool = False  # some, not all, of expected_all in the answer
-    mode: str | None = None
-    error: str | None = None
-    grounding: str | None = None  # the grounding verdict, in generative mode
-    confidence: float | None = None  # the learned decision's probability (extractive mode)
-
-
 def score(q: EvalQuestion, answer: dict[str, Any], latency_ms: float) -> Result:
     found = bool(answer.get("found"))
     text = str(answer.get("answer") or "")
-    citations = list(answer.get("citations") or [])
+    citations: list[CitationJSON] = list(answer.get("citations") or [])
     evidence_citation = None
     if q.evidence:
         evidence_citation = next(
@@ -167,10 +143,6 @@ def run(
     return results
 
 
-def result_dict(result: Result) -> dict[str, Any]:
-    return asdict(result)
-
-
 def _ratio(num: int, den: int) -> float:
     return round(num / den, 4) if den else 0.0
 
@@ -184,30 +156,28 @@ def percentile(values: Sequence[float], p: float) -> float:
     return round(ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo), 2)
 
 
-def summarize(results: Sequence[Result]) -> dict[str, Any]:
+def summarize(results: Sequence[Result]) -> Summary:
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
     with_evidence = [r for r in answerable if r.evidence]
     answered = [r for r in answerable if r.found]
     latencies = [r.latency_ms for r in results]
-    return {
-        "questions": len(results),
-        "answerable": len(answerable),
-        "unanswerable": len(unanswerable),
-        "answer_accuracy": _ratio(sum(r.passed for r in answerable), len(answerable)),
-        # List questions (expected_all) whose answer held some of the list, not all: failed
-        # in answer_accuracy, counted here so a cut list shows as such.
-        "list_questions": sum(bool(r.expected_all) for r in answerable),
-        "partial": sum(r.partial for r in answerable),
-        "evidence_recall": _ratio(
+    return Summary(
+        questions=len(results),
+        answerable=len(answerable),
+        unanswerable=len(unanswerable),
+        answer_accuracy=_ratio(sum(r.passed for r in answerable), len(answerable)),
+        list_questions=sum(bool(r.expected_all) for r in answerable),
+        partial=sum(r.partial for r in answerable),
+        evidence_recall=_ratio(
             sum(bool(r.evidence_found) for r in with_evidence), len(with_evidence)
         ),
-        "refusal_accuracy": _ratio(sum(r.passed for r in unanswerable), len(unanswerable)),
-        "false_answer_rate": _ratio(sum(r.found for r in unanswerable), len(unanswerable)),
-        "answer_chars_median": (
+        refusal_accuracy=_ratio(sum(r.passed for r in unanswerable), len(unanswerable)),
+        false_answer_rate=_ratio(sum(r.found for r in unanswerable), len(unanswerable)),
+        answer_chars_median=(
             int(statistics.median([len(r.answer) for r in answered])) if answered else 0
         ),
-        "latency_ms_p50": percentile(latencies, 0.5),
-        "latency_ms_p95": percentile(latencies, 0.95),
-        "errors": sum(r.error is not None for r in results),
-    }
+        latency_ms_p50=percentile(latencies, 0.5),
+        latency_ms_p95=percentile(latencies, 0.95),
+        errors=sum(r.error is not None for r in results),
+    )

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for path in write_reports(report, args.out):
         print(f"Skrev {path}")
-    summary = report["summary"]
+    summary = report.summary
     for key, minimum in floors.items():
         print(
             f"{LABELS.get(key, key)}: {format_figure(key, summary.get(key))} "

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from kill_loop import (  # noqa: E402
+from corpus_switch import (  # noqa: E402
     NEW_MARKERS,
     OLD_MARKERS,
     QUESTIONS,

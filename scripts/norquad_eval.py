@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     report = run_norquad(
         settings, args.data, args.split, args.out, args.limit, args.mode, form=form
     )
-    s = report["summary"]
+    s = report.summary
     print(
         f"NorQuAD {args.split} ({form}): svarnøyaktighet {s['answer_accuracy']:.3f} "
         f"({s['answerable']} spørsmål), median svarlengde {s['answer_chars_median']}, "

@@ -31,7 +31,8 @@ TEAMS_PATIENCE_S = 5.0  # Teams drops a reply that takes longer
 
 
 def sample_message(question: str, bot_name: str = "Leve hele livet") -> dict[str, Any]:
-    """A channel message @-mentioning the webhook, shaped like Teams' outgoing webhook posts."""
+    """A channel message @-mentioning the webhook, shaped like Teams' outgoing webhook posts.
+    One literal message, long by its fields."""
     now = datetime.now(UTC)
     message_id = str(int(now.timestamp() * 1000))
     team_id = "19:5c3b1a2e0b8f4c7d9e6a1b2c3d4e5f60@thread.skype"

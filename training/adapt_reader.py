@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from training import everyday_data, nordic_data, reader_data
-from training.train_reader import DEFAULT_DATA, _batches, evaluate, save, train_step
+from training.train_reader import (
+    DEFAULT_DATA,
+    _batches,
+    evaluate,
+    optimiser,
+    save,
+    train_step,
+    warmup_schedule,
+)
 from training.train_reader import freeze as freeze_layers
 
 log = logging.getLogger("adapt_reader")
@@ -106,7 +114,7 @@ def stage_examples(
 
 def heldout_windows(tok: Any) -> tuple[list[Any], list[Any]]:
     """NorQuAD's held-out articles as windows: the development check of every epoch."""
-    from assistant.reader import encode_window
+    from assistant.reader_model import encode_window
 
     passages, questions = reader_data.load(DEFAULT_DATA)
     _, held = reader_data.split_heldout(questions, reader_data.SPLIT_SEED)
@@ -115,7 +123,7 @@ def heldout_windows(tok: Any) -> tuple[list[Any], list[Any]]:
     return ex, [encode_window(tok, e.question, e.heading, e.units)[0] for e in ex]
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Tilpass leseren: nordiske data, så hverdagsspørsmål.")
     p.add_argument("--stage", choices=("nordic", "everyday"), required=True)
     p.add_argument("--init", type=Path, required=True, help="leseren forrige trinn skrev")
@@ -135,15 +143,107 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--negatives-per-answer", type=float, default=0.8)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     p.add_argument("--limit", type=int, help="only this many examples (smoke test)")
-    args = p.parse_args(argv)
+    return p
+
+
+def _stage_plan(
+    windows: tuple[list[Any], list[Any], list[Any]],
+    examples: tuple[list[Any], list[Any], list[Any]],
+    n_neg: int,
+    epochs: int,
+    batch: int,
+    rng: random.Random,
+) -> list[tuple[list[Any], list[Any], list[list[int]]]]:
+    """Per epoch (examples, windows, batches): every answer and near-miss window, and a fresh
+    sample of `n_neg` other "no answer" windows."""
+    pos, near, neg = examples
+    pos_w, near_w, neg_w = windows
+    plan = []
+    for _ in range(epochs):
+        pick = rng.sample(range(len(neg)), n_neg)
+        ex = pos + near + [neg[i] for i in pick]
+        ws = pos_w + near_w + [neg_w[i] for i in pick]
+        plan.append((ex, ws, _batches(ex, ws, batch, rng)))
+    return plan
+
+
+def _stage_record(
+    args: argparse.Namespace,
+    counts: dict[str, int],
+    sizes: tuple[int, int, int, int],
+    minutes: float,
+    before: dict[str, float],
+) -> dict[str, Any]:
+    """What config.json's `stages` says of this stage; `sizes`: answer, near-miss and other
+    "no answer" windows, and the last of those used per epoch."""
+    answer, near_miss, other, per_epoch = sizes
+    return {
+        "stage": args.stage,
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "head_lr": args.head_lr,
+        "negatives_per_answer": args.negatives_per_answer,
+        "hold_out_doc": args.hold_out_doc,
+        "examples": counts,
+        "windows": {
+            "answer": answer,
+            "near_miss": near_miss,
+            "other_no_answer": other,
+            "other_no_answer_per_epoch": per_epoch,
+        },
+        "minutes": minutes,
+        "heldout_before": before,
+    }
+
+
+def _train(
+    model: Any,
+    opt: Any,
+    sched: Any,
+    params: list[Any],
+    plan: list[tuple[list[Any], list[Any], list[list[int]]]],
+    held: tuple[list[Any], list[Any]],
+    bf16: bool,
+) -> tuple[list[dict[str, Any]], float]:
+    """The stage's epochs, each checked on the held-out windows: (per epoch its loss and
+    figures, minutes taken)."""
+    held_w, held_ex = held
+    rows = []
+    total = sum(len(b) for _, _, b in plan)
+    started, step = time.time(), 0
+    model.train()
+    for epoch, (ex, ws, batches) in enumerate(plan, start=1):
+        running = 0.0
+        for batch in batches:
+            b_ws, b_ex = [ws[i] for i in batch], [ex[i] for i in batch]
+            running += train_step(model, opt, sched, params, b_ws, b_ex, bf16, 0.5)
+            step += 1
+            if step % 20 == 0:
+                rate = (time.time() - started) / step
+                log.info(
+                    "step %d/%d loss %.3f (%.0f min left)",
+                    step,
+                    total,
+                    running / step,
+                    rate * (total - step) / 60,
+                )
+        figures = evaluate(model, held_w, held_ex, 32, bf16)
+        rows.append({"epoch": epoch, "loss": round(running / len(batches), 4), **figures})
+        log.info("epoch %d held out: %s", epoch, figures)
+    return rows, round((time.time() - started) / 60, 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     import torch
     from safetensors.torch import load_file
 
-    from assistant.reader import bf16_supported, build_model, encode_window
+    from assistant.reader import bf16_supported
+    from assistant.reader_model import build_model, encode_window
     from lhl.encoder import load_tokenizer
 
-    epochs = args.epochs
     freeze = args.freeze if args.freeze is not None else (2 if args.stage == "nordic" else 4)
     bf16 = bf16_supported()
     torch.manual_seed(args.seed)
@@ -164,80 +264,24 @@ def main(argv: list[str] | None = None) -> int:
     tok = load_tokenizer()
     held_ex, held_w = heldout_windows(tok)
     encode = lambda exs: [encode_window(tok, e.question, e.heading, e.units)[0] for e in exs]  # noqa: E731
-    pos_w, near_w, neg_w = encode(pos), encode(near), encode(neg)
+    windows = (encode(pos), encode(near), encode(neg))
     model = build_model()
     weights = load_file(str(args.init / "reader.safetensors"))
     model.load_state_dict({k: v.float() for k, v in weights.items()}, strict=False)
     body, heads = freeze_layers(model, max(freeze, init["frozen_layers"]))
-    opt = torch.optim.AdamW(
-        [{"params": body, "lr": args.lr}, {"params": heads, "lr": args.head_lr}], weight_decay=0.01
-    )
+    opt = optimiser(body, heads, args.lr, args.head_lr)
     n_neg = max(0, min(len(neg), int(len(pos) * args.negatives_per_answer) - len(near)))
-    plan = []
-    for _ in range(epochs):
-        pick = rng.sample(range(len(neg)), n_neg)
-        ex = pos + near + [neg[i] for i in pick]
-        ws = pos_w + near_w + [neg_w[i] for i in pick]
-        plan.append((ex, ws, _batches(ex, ws, args.batch, rng)))
+    plan = _stage_plan(windows, (pos, near, neg), n_neg, args.epochs, args.batch, rng)
     total = sum(len(b) for _, _, b in plan)
-    warmup = max(1, int(0.06 * total))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / max(1, total - warmup))
-    )
-    history = list(init.get("history", []))
+    sched = warmup_schedule(opt, total)
     before = evaluate(model, held_w, held_ex, 32, bf16)
     log.info("before: %s", before)
-    started, step = time.time(), 0
-    model.train()
-    for epoch, (ex, ws, batches) in enumerate(plan, start=1):
-        running = 0.0
-        for batch in batches:
-            b_ws, b_ex = [ws[i] for i in batch], [ex[i] for i in batch]
-            running += train_step(model, opt, sched, [*body, *heads], b_ws, b_ex, bf16, 0.5)
-            step += 1
-            if step % 20 == 0:
-                rate = (time.time() - started) / step
-                log.info(
-                    "step %d/%d loss %.3f (%.0f min left)",
-                    step,
-                    total,
-                    running / step,
-                    rate * (total - step) / 60,
-                )
-        figures = evaluate(model, held_w, held_ex, 32, bf16)
-        history.append(
-            {
-                "stage": args.stage,
-                "epoch": epoch,
-                "loss": round(running / len(batches), 4),
-                **figures,
-            }
-        )
-        log.info("epoch %d held out: %s", epoch, figures)
-    stages = [
-        *init.get("stages", []),
-        {
-            "stage": args.stage,
-            "seed": args.seed,
-            "epochs": epochs,
-            "lr": args.lr,
-            "head_lr": args.head_lr,
-            "negatives_per_answer": args.negatives_per_answer,
-            "hold_out_doc": args.hold_out_doc,
-            "examples": counts,
-            "windows": {
-                "answer": len(pos),
-                "near_miss": len(near),
-                "other_no_answer": len(neg),
-                "other_no_answer_per_epoch": n_neg,
-            },
-            "minutes": round((time.time() - started) / 60, 1),
-            "heldout_before": before,
-        },
-    ]
+    rows, minutes = _train(model, opt, sched, [*body, *heads], plan, (held_w, held_ex), bf16)
+    history = [*init.get("history", []), *({"stage": args.stage, **row} for row in rows)]
+    sizes = (len(pos), len(near), len(neg), n_neg)
     config = {
         **init,
-        "stages": stages,
+        "stages": [*init.get("stages", []), _stage_record(args, counts, sizes, minutes, before)],
         "history": history,
         "bf16": bf16,
         "trained": datetime.now(UTC).strftime("%Y-%m-%d"),

@@ -57,33 +57,68 @@ def development_reliability(report: Path) -> list[dict[str, Any]]:
     return out
 
 
+# The card's fixed text: what the verifier is, its data, and the learned choice that was
+# tried and not used.
+INTRO = [
+    "# Verifikatoren (models/decision/)",
+    "",
+    "Hvor sikkert et svar er: `confidence` i Answer-objektet, sannsynligheten for at svarets",
+    "første setning svarer på spørsmålet. En logistisk regresjon over den valgte setningens",
+    "inndata (leksikalske trekk, søkets rang og poeng, spørsmålets krav, leserens marginer) og",
+    "hvor langt den leder over nestbeste (`assistant/decide.py`); én når leseren har lest",
+    "avsnittene, én for svaret uten leser. Nettpraten og Teams-kortet merker et svar under 0,5",
+    "som «Usikkert svar». Bygges av `make train-decision` (etter `make train-reader`).",
+    "",
+    "Hvilken setning som svarer og når assistenten avviser, avgjøres av reglene i",
+    "`assistant/rules.py`. En lært erstatning for dem ble bygd og målt (se under); den slo ikke",
+    "reglene og er ikke tatt i bruk.",
+    "",
+    "## Data (bare trening)",
+]
+DATA_NOTES = [
+    "- Hverdagsspørsmålene (`training/everyday/`) til et dokument er lest av en leser trent",
+    "  *uten* det dokumentets spørsmål, så modellen lærer av marginer slik et nytt spørsmål får dem.",
+    "- NorQuADs holdt-ute treningsartikler (`training/heldout.py`), som ingen leser har trent på.",
+    "- Hvert spørsmål besvares av svarsteget slik tjenesten gjør det; beste kandidat er 1 når den",
+    "  er svarsetningen (NorQuAD: holder svaret).",
+    "- Kjente fakta (`eval/known_facts.jsonl`) er utviklingssettet; NorQuAD test er aldri brukt.",
+    "",
+    "## Tilpasning og kalibrering",
+]
+TRIED_AND_LICENCE = [
+    "## Prøvd og ikke tatt i bruk: et lært svarvalg (2026-12-06)",
+    "",
+    "En logistisk rangerer over hver kandidatsetning (de samme inndataene som over, pluss",
+    "søkets ranger og leserens marginer), med en verifikator for avvisning og terskel satt på",
+    "kjente fakta for en gitt presisjon, tilpasset på de samme treningsdataene. En listevis",
+    "variant (softmax over [ingen, kandidat 1 … n]) ga nesten det samme (beste kandidat riktig",
+    "utenfor fold 0,736 mot 0,730).",
+    "",
+    "| sett | reglene (`assistant/rules.py`) | lært, aldri avvise | lært, terskel for presisjon 0,80 |",
+    "|---|---|---|---|",
+    "| kjente fakta (svar / avvisning) | 0,804 / 0,809 | 0,748 / 0 | 0,652 / 0,787 |",
+    "| Trøndelag-planens hverdagsspørsmål, leser uten dem (svar / avvisning) | 0,640 / 0,394 | 0,643 / 0 | 0,548 / 0,688 (terskel 0,30) |",
+    "",
+    "Reglene er tunet på kjente fakta kf001–kf253, så de har en fordel der; på spørsmål ingen",
+    "av delene har sett, svarer de like ofte riktig, men avviser langt sjeldnere. Det lærte",
+    "valget slo dem ikke noe sted på svarnøyaktighet, og brukerne klaget mest over avvisninger",
+    "av spørsmål dokumentene svarer på; derfor velger og avviser reglene, og det lærte gir",
+    "sikkerheten. Koden for forsøket ligger i git-historien (`training/fit_decision.py`,",
+    "2026-12-06).",
+    "",
+    "## Lisens",
+    "Tilpasset på prosjektets egne spørsmål og NorQuAD (CC0 1.0); vektene deles som koden.",
+    "",
+]
+
+
 def card(d: dict[str, Any], report: Path) -> str:
     meta = d["meta"]
     fit = meta.get("fit", {})
     parts = [
-        "# Verifikatoren (models/decision/)",
-        "",
-        "Hvor sikkert et svar er: `confidence` i Answer-objektet, sannsynligheten for at svarets",
-        "første setning svarer på spørsmålet. En logistisk regresjon over den valgte setningens",
-        "inndata (leksikalske trekk, søkets rang og poeng, spørsmålets krav, leserens marginer) og",
-        "hvor langt den leder over nestbeste (`assistant/decide.py`); én når leseren har lest",
-        "avsnittene, én for svaret uten leser. Nettpraten og Teams-kortet merker et svar under 0,5",
-        "som «Usikkert svar». Bygges av `make train-decision` (etter `make train-reader`).",
-        "",
-        "Hvilken setning som svarer og når assistenten avviser, avgjøres av reglene i",
-        "`assistant/rules.py`. En lært erstatning for dem ble bygd og målt (se under); den slo ikke",
-        "reglene og er ikke tatt i bruk.",
-        "",
-        "## Data (bare trening)",
+        *INTRO,
         f"- Spørsmål: {json.dumps(meta.get('data', {}), ensure_ascii=False)}.",
-        "- Hverdagsspørsmålene (`training/everyday/`) til et dokument er lest av en leser trent",
-        "  *uten* det dokumentets spørsmål, så modellen lærer av marginer slik et nytt spørsmål får dem.",
-        "- NorQuADs holdt-ute treningsartikler (`training/heldout.py`), som ingen leser har trent på.",
-        "- Hvert spørsmål besvares av svarsteget slik tjenesten gjør det; beste kandidat er 1 når den",
-        "  er svarsetningen (NorQuAD: holder svaret).",
-        "- Kjente fakta (`eval/known_facts.jsonl`) er utviklingssettet; NorQuAD test er aldri brukt.",
-        "",
-        "## Tilpasning og kalibrering",
+        *DATA_NOTES,
     ]
     for key, label in (("reader", "Med leser"), ("lexical", "Uten leser")):
         f = fit.get(key, {})
@@ -106,31 +141,7 @@ def card(d: dict[str, Any], report: Path) -> str:
             _table(development_reliability(report)),
             "",
         ]
-    parts += [
-        "## Prøvd og ikke tatt i bruk: et lært svarvalg (2026-12-06)",
-        "",
-        "En logistisk rangerer over hver kandidatsetning (de samme inndataene som over, pluss",
-        "søkets ranger og leserens marginer), med en verifikator for avvisning og terskel satt på",
-        "kjente fakta for en gitt presisjon, tilpasset på de samme treningsdataene. En listevis",
-        "variant (softmax over [ingen, kandidat 1 … n]) ga nesten det samme (beste kandidat riktig",
-        "utenfor fold 0,736 mot 0,730).",
-        "",
-        "| sett | reglene (`assistant/rules.py`) | lært, aldri avvise | lært, terskel for presisjon 0,80 |",
-        "|---|---|---|---|",
-        "| kjente fakta (svar / avvisning) | 0,804 / 0,809 | 0,748 / 0 | 0,652 / 0,787 |",
-        "| Trøndelag-planens hverdagsspørsmål, leser uten dem (svar / avvisning) | 0,640 / 0,394 | 0,643 / 0 | 0,548 / 0,688 (terskel 0,30) |",
-        "",
-        "Reglene er tunet på kjente fakta kf001–kf253, så de har en fordel der; på spørsmål ingen",
-        "av delene har sett, svarer de like ofte riktig, men avviser langt sjeldnere. Det lærte",
-        "valget slo dem ikke noe sted på svarnøyaktighet, og brukerne klaget mest over avvisninger",
-        "av spørsmål dokumentene svarer på; derfor velger og avviser reglene, og det lærte gir",
-        "sikkerheten. Koden for forsøket ligger i git-historien (`training/fit_decision.py`,",
-        "2026-12-06).",
-        "",
-        "## Lisens",
-        "Tilpasset på prosjektets egne spørsmål og NorQuAD (CC0 1.0); vektene deles som koden.",
-        "",
-    ]
+    parts += TRIED_AND_LICENCE
     return "\n".join(parts)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.answerer import units
-from assistant.reader import passage_text
+from assistant.reader_model import passage_text
 from ingest.chunker import chunk_document
 from ingest.corpus import document_info, plan_documents
 from ingest.loaders import first_heading, load_file

@@ -52,7 +52,8 @@ log = logging.getLogger("export_reader")
 def export_encoder(bert: Any, smooth: dict[tuple[int, str], Any] | None = None) -> Any:
     """A plain BERT encoder over `bert`'s weights: (word vectors, mask) -> hidden states, in
     the form ONNX Runtime's BERT fusions recognise. `smooth`: per (layer, "fi"|"fo") the
-    channel scales s moved from the matmul's input into its weights."""
+    channel scales s moved from the matmul's input into its weights. One network definition:
+    its modules close over the encoder's shape and the scales."""
     import torch
     from torch import nn
 
@@ -143,7 +144,7 @@ def export_encoder(bert: Any, smooth: dict[tuple[int, str], Any] | None = None) 
 def calibration_windows(tokenizer: Any, data_dir: Path) -> list[Any]:
     """Windows as the reader reads them (answer and "no answer" chunks) for a seeded sample of
     NorQuAD training questions, none from the held-out articles."""
-    from assistant.reader import encode_window
+    from assistant.reader_model import encode_window
     from training import reader_data
 
     passages, questions = reader_data.load(data_dir)
@@ -195,7 +196,6 @@ def export(
     import onnx
     import onnxruntime
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from assistant.reader import ONNX_HASH_KEY, ONNX_NAME, Reader, weights_hash
 
@@ -207,28 +207,7 @@ def export(
     windows = calibration_windows(reader._tokenizer, data_dir)
     encoder = export_encoder(bert, smoothing_scales(bert, windows, alpha))
     with tempfile.TemporaryDirectory(prefix="lhl-export-") as tmp:
-        fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
-        example = (torch.zeros(1, 16, bert.config.hidden_size),)
-        axes = {0: "batch", 1: "tokens"}
-        torch.onnx.export(
-            encoder,
-            example,
-            str(fp32),
-            dynamo=False,  # the TorchScript exporter: no onnxscript needed
-            input_names=["words"],
-            output_names=["hidden"],
-            dynamic_axes={"words": axes, "hidden": axes},
-            opset_version=17,
-        )
-        quantize_dynamic(
-            fp32,
-            int8,
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            op_types_to_quantize=["MatMul"],
-            extra_options={"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
-        model = onnx.load(str(int8))
+        model = _int8_onnx(encoder, bert.config.hidden_size, Path(tmp))
         meta = {
             ONNX_HASH_KEY: weights_hash(model_dir),
             "quantisation": "dynamic int8, weights per channel; SmoothQuant on the FFN inputs",
@@ -250,10 +229,41 @@ def export(
     return target
 
 
+def _int8_onnx(encoder: Any, hidden_size: int, tmp: Path) -> Any:
+    """The encoder exported to ONNX (fp32, in `tmp`), its MatMuls quantised to int8 with
+    the weights per channel; the loaded int8 model."""
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fp32, int8 = tmp / "fp32.onnx", tmp / "int8.onnx"
+    example = (torch.zeros(1, 16, hidden_size),)
+    axes = {0: "batch", 1: "tokens"}
+    torch.onnx.export(
+        encoder,
+        example,
+        str(fp32),
+        dynamo=False,  # the TorchScript exporter: no onnxscript needed
+        input_names=["words"],
+        output_names=["hidden"],
+        dynamic_axes={"words": axes, "hidden": axes},
+        opset_version=17,
+    )
+    quantize_dynamic(
+        fp32,
+        int8,
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+        extra_options={"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
+    return onnx.load(str(int8))
+
+
 def heldout_windows(tokenizer: Any, data_dir: Path) -> list[tuple[str, Any]]:
     """(question, window) for NorQuAD's held-out training articles: the answer chunk and the
     "no answer" chunks of each question, as training builds them."""
-    from assistant.reader import encode_window
+    from assistant.reader_model import encode_window
     from training import reader_data
 
     passages, questions = reader_data.load(data_dir)

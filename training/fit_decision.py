@@ -197,7 +197,7 @@ def fit(cases: list[Case], read: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     return model, figures
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Tilpass svarvalget (assistant/decide.py).")
     p.add_argument(
         "--case",
@@ -220,9 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         "--exclude-doc",
         help="la dette dokumentets spørsmål ligge (tallet for et dokument holdt ute)",
     )
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    return p
 
+
+def _cases(args: argparse.Namespace) -> tuple[list[Case], dict[str, int]]:
+    """The cases to fit on (read now, or from --cache) and how many came from each source;
+    with --from-cache, `args.case` is emptied (no reader read them in this run)."""
     cases: list[Case] = []
     sources: dict[str, int] = {}
     if args.from_cache:
@@ -247,6 +250,13 @@ def main(argv: list[str] | None = None) -> int:
         for c in cases:
             key = c.group.split(".")[0] if "." in c.group else "norquad-heldout"
             sources[key] = sources.get(key, 0) + 1
+    return cases, sources
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    cases, sources = _cases(args)
     reader_model, reader_fig = fit(cases, read=True)
     lexical_model, lexical_fig = fit(cases, read=False)
     log.info("reader: %s", reader_fig)

@@ -19,7 +19,8 @@ def _report_summary(path: Path) -> dict[str, Any] | None:
 
 def model_card(config: dict[str, Any], root: Path = ROOT) -> str:
     """The model card: data, split, recipe, figures, licences. The system figures come from
-    the committed reports (reports/norquad-test, reports/known-facts) when they are there."""
+    the committed reports (reports/norquad-test, reports/known-facts) when they are there.
+    Long by its text: one Markdown template, filled in."""
     system = []
     for name, folder in (("NorQuAD test", "norquad-test"), ("Kjente fakta", "known-facts")):
         s = _report_summary(root / "reports" / folder / "report.json")

