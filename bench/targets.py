@@ -46,6 +46,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The issue's targets, checked against this run's figures (None where a part was not run)."""
     return [
         *_speed_targets(result),
+        *_reader_targets(result),
         _memory_target(result),
         *_ingest_targets(result),
         *_growth_targets(result),
@@ -101,6 +102,74 @@ def _speed_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             "ms",
         )
     )
+    return out
+
+
+# Issue 19's bounds for the reader, by the instruction set it read on: (one reading p50 ms,
+# share read at 32 clients, 8 clients p95 ms, share read at 8 clients or None).
+READER_BOUNDS = {
+    "AVX512": (65.0, 0.90, 500.0, None),
+    "AVX2": (200.0, 0.50, 1200.0, 0.90),
+}
+
+
+def reader_class(isa: str | None) -> str | None:
+    """Which of issue 19's rows a run answers to: "AVX512" where the reader ran on AVX-512
+    (bf16 in PyTorch, VNNI in ONNX Runtime), "AVX2" where it ran on AVX2 only."""
+    if not isa:
+        return None
+    return "AVX512" if "AVX512" in isa.upper() else "AVX2"
+
+
+def _reader_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reader's own cost and how many answers under load it reads."""
+    kind = reader_class(lookup(result, "floor", "reader_isa"))
+    if kind is None:
+        return []
+    reading, read_32, p95_8, read_8 = READER_BOUNDS[kind]
+    l32, l8 = _level(result, 32), _level(result, 8)
+
+    def share(level: dict[str, Any] | None) -> float | None:
+        value = level.get("read_by_reader") if level else None
+        return round(100 * value, 1) if value is not None else None
+
+    out = [
+        _target(
+            "reading_p50",
+            f"Én lesing (5 avsnitt, 1 tråd), p50 ({kind})",
+            lookup(result, "floor", "steps", "read", "p50"),
+            reading,
+            True,
+            "ms",
+        ),
+        _target(
+            "read_share_32",
+            f"32 klienter: andel lest av leseren ({kind})",
+            share(l32),
+            100 * read_32,
+            False,
+            "%",
+        ),
+        _target(
+            "p95_8_clients_reader",
+            f"8 klienter: p95 ({kind})",
+            l8["p95"] if l8 else None,
+            p95_8,
+            True,
+            "ms",
+        ),
+    ]
+    if read_8 is not None:
+        out.append(
+            _target(
+                "read_share_8",
+                f"8 klienter: andel lest av leseren ({kind})",
+                share(l8),
+                100 * read_8,
+                False,
+                "%",
+            )
+        )
     return out
 
 
@@ -188,7 +257,7 @@ def _figure(value: float | None, unit: str) -> str:
         return "–"
     if value == float("inf"):
         return "ikke synlig"
-    digits = 0 if unit in {"feil", "svarer"} or abs(value) >= 100 else 2
+    digits = 0 if unit in {"feil", "svarer", "%"} or abs(value) >= 100 else 2
     return f"{num(value, digits)} {unit}"
 
 
