@@ -58,7 +58,7 @@ REGIONAL_FOLLOWUP = "Og det regionale?"  # means nothing without the previous tu
 UNRELATED = "Hva koster en pizza i Roma?"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed after each module: a later sync_playwright() may run
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium mangler: kjør `make browser-deps`")
