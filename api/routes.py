@@ -9,10 +9,11 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import AssistantDep, FeedbackDep, MetricsDep, RecentDep
-from api.errors import MESSAGES, error_response
+from api.errors import error_response
 from api.feedback import CitedPassage, NewFeedback, export_lines
 from api.metrics import count_answer
 from api.schemas import AskRequest, FeedbackRequest
+from lhl import messages
 from lhl.records import Citation, Passage, Turn
 
 router = APIRouter(prefix="/api")
@@ -69,7 +70,7 @@ def passage(
     index = assistant.index
     chunk = index.by_id.get(chunk_id)
     if chunk is None:
-        return error_response(404, *MESSAGES["passage_not_found"])
+        return error_response(messages.errors.PASSAGE_NOT_FOUND)
     data = asdict(Citation.from_passage(0, Passage(chunk, 0.0)))
     data.update(n=None, score=None)
     info = next((d.info for d in index.documents if d.info.doc_id == chunk.doc_id), None)
@@ -85,7 +86,7 @@ def feedback(
     answer = recent.get(body.answer_id) if body.answer_id else None
     question = (answer.question if answer else body.question).strip()
     if not question:
-        return error_response(400, *MESSAGES["feedback_empty"])
+        return error_response(messages.errors.FEEDBACK_EMPTY)
     item = NewFeedback(
         answer_id=body.answer_id,
         question=question,
@@ -117,7 +118,7 @@ def feedback_export(
     the file holds what people asked."""
     client = request.client.host if request.client else ""
     if client not in LOOPBACK:
-        return error_response(403, *MESSAGES["export_local_only"])
+        return error_response(messages.errors.EXPORT_LOCAL_ONLY)
     lines = export_lines(store, None if rating == "all" else rating)
     return Response(
         "".join(lines),
