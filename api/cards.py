@@ -2,7 +2,7 @@
 
 Outgoing webhooks may only use `Action.OpenUrl`, so every link opens the web chat: a cited
 passage at `{public_url}/?passage=<chunk_id>`, the question at `{public_url}/?q=<question>`.
-The card wording (Norwegian) is kept together in the block below.
+The card's wording (Norwegian) is in the message catalogue, lhl/messages/teams.py.
 """
 
 from __future__ import annotations
@@ -12,6 +12,23 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from lhl import messages
+from lhl.messages.teams import (
+    DEFAULT_BOT_NAME,
+    EXTRACTIVE_NOTE,
+    GENERATIVE_NOTE,
+    LATE_TEXT,
+    NEAREST,
+    OPEN_CHAT,
+    OPEN_SOURCE,
+    PAGE,
+    QUESTION_LABEL,
+    SOURCES,
+    USAGE_EXAMPLE,
+    USAGE_HOW,
+    USAGE_LIMITS,
+    USAGE_TEXT,
+    USAGE_TITLE,
+)
 from lhl.records import SECTION_SEP, Answer, Citation
 
 Json = dict[str, Any]
@@ -19,29 +36,6 @@ Json = dict[str, Any]
 CARD_VERSION = "1.4"  # the newest version Teams renders everywhere
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 MAX_SOURCE_BUTTONS = 3  # plus "open in the web chat": Teams shows at most a handful of actions
-
-# -- wording -------------------------------------------------------------------------------
-APP_NAME = "Leve hele livet-assistenten"
-QUESTION_LABEL = "Spørsmål"
-SOURCES = "Kilder"
-NEAREST = "Nærmeste avsnitt (ikke et svar)"
-PAGE = "side {page}"
-OPEN_SOURCE = "Vis kilde [{n}]"
-OPEN_CHAT = "Åpne i nettchatten"
-EXTRACTIVE_NOTE = "Svaret er sitert fra dokumentene. Trykk på en kilde for å lese avsnittet."
-GENERATIVE_NOTE = "Svaret er formulert av en språkmodell ut fra kildene. Kontroller mot kildene før du bruker det."
-USAGE_TITLE = APP_NAME
-USAGE_TEXT = (
-    "Jeg svarer på spørsmål om kvalitetsreformen Leve hele livet, ut fra de offentlige "
-    "dokumentene jeg har tilgang til, og viser hvilke avsnitt svaret bygger på."
-)
-USAGE_HOW = "Nevn meg og skriv spørsmålet, for eksempel:"
-USAGE_EXAMPLE = "@{bot} Hvilken kommune fikk Leve hele livet-prisen for 2022?"
-USAGE_LIMITS = "Står svaret ikke i dokumentene, sier jeg fra. Skriv «hjelp» for å se dette igjen."
-LATE_TEXT = (
-    "Jeg rakk ikke å finne svaret innen fristen Teams gir meg. "
-    "Åpne spørsmålet i nettchatten, der får du svaret."
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +157,7 @@ def answer_message(answer: Answer, links: Links) -> Json:
 
 
 def uncertain(answer: Answer) -> bool:
-    """An extractive answer the decision is less sure of than not (see lhl/messages.py)."""
+    """An extractive answer the decision is less sure of than not (messages.UNCERTAIN_BELOW)."""
     return (
         answer.mode == "extractive"
         and answer.confidence is not None
@@ -171,7 +165,7 @@ def uncertain(answer: Answer) -> bool:
     )
 
 
-def usage_message(links: Links, bot_name: str = "Assistenten") -> Json:
+def usage_message(links: Links, bot_name: str = DEFAULT_BOT_NAME) -> Json:
     """The short guide shown for «hjelp» or an empty mention."""
     example = USAGE_EXAMPLE.format(bot=bot_name)
     body = [

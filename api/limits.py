@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import MESSAGES, error_response
+from api.errors import error_response
 from api.metrics import Metrics
+from lhl import messages
 
 # A question is at most 2,000 characters; with a conversation history of a few turns a
 # real request stays far below this.
@@ -71,10 +72,8 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        code, message = MESSAGES["body_too_large"]
-        await error_response(413, code, message.format(kib=self.limit // 1024))(
-            scope, receive, send
-        )
+        too_large = messages.errors.BODY_TOO_LARGE.format(kib=self.limit // 1024)
+        await error_response(too_large)(scope, receive, send)
 
 
 @dataclass(slots=True)
@@ -131,7 +130,6 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         self.metrics.rate_limited.inc()
-        code, message = MESSAGES["rate_limited"]
-        response = error_response(429, code, message)
+        response = error_response(messages.errors.RATE_LIMITED)
         response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
         await response(scope, receive, send)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import AssistantDep, FeedbackDep, MetricsDep, RecentDep
-from api.errors import MESSAGES, error_response
+from api.errors import error_response
 from api.metrics import count_answer
 from api.schemas import AskRequest, FeedbackRequest
 from eval.feedback import export_lines
+from lhl import messages
 from lhl.feedback import CitedPassage, NewFeedback
 from lhl.records import Citation, Passage, Turn
 
@@ -70,7 +71,7 @@ def passage(
     index = assistant.index
     chunk = index.by_id.get(chunk_id)
     if chunk is None:
-        return error_response(404, *MESSAGES["passage_not_found"])
+        return error_response(messages.errors.PASSAGE_NOT_FOUND)
     data = asdict(Citation.from_passage(0, Passage(chunk, 0.0)))
     data.update(n=None, score=None)
     info = next((d.info for d in index.documents if d.info.doc_id == chunk.doc_id), None)
@@ -86,7 +87,7 @@ def feedback(
     answer = recent.get(body.answer_id) if body.answer_id else None
     question = (answer.question if answer else body.question).strip()
     if not question:
-        return error_response(400, *MESSAGES["feedback_empty"])
+        return error_response(messages.errors.FEEDBACK_EMPTY)
     item = NewFeedback(
         answer_id=body.answer_id,
         question=question,
@@ -118,7 +119,7 @@ def feedback_export(
     the file holds what people asked."""
     client = request.client.host if request.client else ""
     if client not in LOOPBACK:
-        return error_response(403, *MESSAGES["export_local_only"])
+        return error_response(messages.errors.EXPORT_LOCAL_ONLY)
     lines = export_lines(store, None if rating == "all" else rating)
     return Response(
         "".join(lines),

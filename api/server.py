@@ -10,6 +10,7 @@ import logging
 import socket
 import sys
 
+from lhl import messages
 from lhl.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,11 +46,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
         sock = _bind(host, port)
     except OSError as exc:
         log.info("cannot bind %s:%s: %r", host, port, exc)
-        print(
-            f"Feil: Kan ikke starte på {host}:{port} (porten er kanskje i bruk). "
-            "Velg en annen med --port.",
-            file=sys.stderr,
-        )
+        print(messages.terminal.PORT_TAKEN.format(host=host, port=port), file=sys.stderr)
         return 1
     bound_port = sock.getsockname()[1]
     # Imported after binding: until the app runs, clients wait in the listen queue instead
@@ -71,8 +68,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
         server_header=False,
     )
     server = uvicorn.Server(config)
-    _say(f"Leve hele livet-assistenten: åpne {address(host, bound_port)} i nettleseren.")
-    _say("Stopp med Ctrl+C.")
+    _say(messages.terminal.SERVING.format(url=address(host, bound_port)))
+    _say(messages.terminal.HOW_TO_STOP)
     try:
         server.run(sockets=[sock])
     finally:

@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
-from api.errors import MESSAGES
 from api.metrics import Metrics
 from assistant.service import Assistant
 from ingest.chunker import CHUNKER_VERSION
 from ingest.corpus import document_info, read_manifest, scan_corpus, sha256_file
 from ingest.pipeline import IngestProgress, default_ingest_threads, run_ingest
+from lhl import messages
 from lhl.embeddings import make_embedder
 from lhl.errors import IndexNotReady, LhlError
 from lhl.settings import Settings
@@ -153,7 +153,7 @@ class Startup:
                 return
             if self.state != "ready":
                 self._set("ingesting")
-            self.announce(f"Leser inn dokumentene i «{self.settings.corpus_dir}» …")
+            self.announce(messages.terminal.INGESTING.format(path=self.settings.corpus_dir))
             embedder = make_embedder(self.settings.embeddings, threads=default_ingest_threads())
             report = run_ingest(
                 self.settings, embedder, self.settings.corpus_dir, on_progress=self._on_progress
@@ -162,12 +162,12 @@ class Startup:
             # Serve the index there is, if any; the loader reports when there is none.
             self.metrics.ingest_runs.labels("failed").inc()
             log.warning("start-up ingest failed: %s", exc.detail)
-            self.announce(f"Innlesingen feilet: {exc.message}")
+            self.announce(messages.terminal.INGEST_FAILED.format(message=exc.message))
             return
         except Exception:
             self.metrics.ingest_runs.labels("failed").inc()
             log.exception("start-up ingest failed")
-            self.announce("Innlesingen feilet. Se loggen for detaljer.")
+            self.announce(messages.terminal.INGEST_CRASHED)
             return
         self.metrics.ingest_runs.labels("ok").inc()
         self.metrics.ingest_seconds.set(report.seconds)
@@ -203,7 +203,9 @@ class Startup:
         self._watch_index(assistant)
         self._set("ready")
         docs = len(assistant.index.documents)
-        self.announce(f"Klar: {docs} dokumenter, {len(assistant.index.chunks)} avsnitt.")
+        self.announce(
+            messages.terminal.READY.format(documents=docs, chunks=len(assistant.index.chunks))
+        )
 
     def _watch_index(self, assistant: Assistant) -> None:
         """Index gauges read at scrape time, so a reloaded index shows up without a restart."""
@@ -227,11 +229,13 @@ class Startup:
         if self.state == "ingesting":
             p = self.progress
             if p is not None and p.documents_total:
-                message = MESSAGES["not_ready_ingesting_count"][1]
-                return IndexNotReady(message.format(done=p.documents_done, total=p.documents_total))
-            return IndexNotReady(MESSAGES["not_ready_ingesting"][1])
+                count = messages.errors.NOT_READY_INGESTING_COUNT.format(
+                    done=p.documents_done, total=p.documents_total
+                )
+                return IndexNotReady(count)
+            return IndexNotReady(messages.errors.NOT_READY_INGESTING)
         if self.state in ("starting", "loading"):
-            return IndexNotReady(MESSAGES["not_ready_loading"][1])
+            return IndexNotReady(messages.errors.NOT_READY_LOADING)
         if self.error is not None and self.error.status == 503:
             return self.error
         return IndexNotReady()

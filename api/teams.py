@@ -35,6 +35,7 @@ from api.deps import SettingsDep, get_assistant, get_metrics
 from api.metrics import count_answer
 from api.schemas import whole_unicode
 from assistant.service import Assistant
+from lhl import messages
 from lhl.errors import (
     BadMessage,
     BodyTooLarge,
@@ -86,21 +87,19 @@ class TeamsKeys:
                 name, token = "", entry  # a bare token (its '=' is base64 padding)
             name, token = name.strip(), token.strip()
             if name and not _TEAM_NAME.match(name):
-                raise ValueError(
-                    f"LHL_TEAMS_TOKENS: ugyldig teamnavn i oppføring {i} (bruk A–Z, 0–9, _ . -)"
-                )
+                raise ValueError(messages.terminal.TEAMS_TOKEN_BAD_NAME.format(entry=i))
             try:
                 key = base64.b64decode(token, validate=True)
             except (binascii.Error, ValueError):
-                raise ValueError(f"LHL_TEAMS_TOKENS: oppføring {i} er ikke gyldig base64") from None
+                raise ValueError(messages.terminal.TEAMS_TOKEN_NOT_BASE64.format(entry=i)) from None
             if len(key) < 16:
-                raise ValueError(f"LHL_TEAMS_TOKENS: nøkkelen i oppføring {i} er for kort")
+                raise ValueError(messages.terminal.TEAMS_TOKEN_TOO_SHORT.format(entry=i))
             if name:
                 if name in by_team:
-                    raise ValueError(f"LHL_TEAMS_TOKENS: teamet «{name}» står to ganger")
+                    raise ValueError(messages.terminal.TEAMS_TOKEN_TEAM_TWICE.format(team=name))
                 by_team[name] = key
             elif default is not None:
-                raise ValueError("LHL_TEAMS_TOKENS: bare én nøkkel kan stå uten teamnavn")
+                raise ValueError(messages.terminal.TEAMS_TOKEN_TWO_DEFAULTS)
             else:
                 default = key
         return cls(by_team=by_team, default=default)
@@ -207,7 +206,7 @@ def question_from(text: str) -> Question:
         addressing.add(m.start())
         tail = m.start()
     out = _AT.sub(lambda m: " " if m.start() in addressing else f" {m[1]} ", text)
-    return Question(text=_plain(out), bot_name=bot_name or "Assistenten")
+    return Question(text=_plain(out), bot_name=bot_name or messages.teams.DEFAULT_BOT_NAME)
 
 
 def _plain(fragment: str) -> str:

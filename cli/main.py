@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from lhl import messages
 from lhl.errors import LhlError
 from lhl.settings import Settings, get_settings
 
@@ -44,23 +45,27 @@ class IngestProgressLine:
         if not sys.stderr.isatty():
             return
         if p.stage == "reading":
-            line = f"Leser filer: {p.files_done} av {p.files_total}"
+            line = messages.terminal.PROGRESS_READING.format(done=p.files_done, total=p.files_total)
         else:
             now = time.monotonic()
             if self.started is None:
                 self.started, self.first_done = now, p.chunks_done
             filled = int(self.WIDTH * p.chunks_done / max(p.chunks_total, 1))
-            line = (
-                f"Filer {p.files_done}/{p.files_total} · dokumenter {p.documents_done}/"
-                f"{p.documents_total} · avsnitt [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-                f"{p.chunks_done}/{p.chunks_total}"
+            line = messages.terminal.PROGRESS_EMBEDDING.format(
+                files_done=p.files_done,
+                files_total=p.files_total,
+                documents_done=p.documents_done,
+                documents_total=p.documents_total,
+                bar="#" * filled + "." * (self.WIDTH - filled),
+                chunks_done=p.chunks_done,
+                chunks_total=p.chunks_total,
             )
             elapsed = now - self.started
             rate = (p.chunks_done - self.first_done) / elapsed if elapsed > 0 else 0.0
             if rate > 0:
                 left = (p.chunks_total - p.chunks_done) / rate
                 per_second = f"{rate:.1f}".replace(".", ",")
-                line += f" · {per_second} per s · ca. {left:.0f} s igjen"
+                line += messages.terminal.PROGRESS_RATE.format(per_second=per_second, left=left)
         sys.stderr.write("\r\x1b[2K" + line)
         self.shown = True
         if p.stage == "embedding" and p.chunks_done >= p.chunks_total:
@@ -99,9 +104,9 @@ def print_answer(answer: object) -> None:
         print(f"({answer.grounding.note})")
     if answer.citations:
         print()
-        print("Kilder:" if answer.found else "Relaterte avsnitt (ikke et svar):")
+        print(messages.terminal.SOURCES if answer.found else messages.terminal.RELATED)
         for c in answer.citations:
-            where = c.section + (f", side {c.page}" if c.page else "")
+            where = c.section + (messages.terminal.PAGE.format(page=c.page) if c.page else "")
             print(f"  [{c.n}] {c.title} – {where} ({c.source})")
 
 
@@ -131,7 +136,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     settings = _settings(args)
     assistant = _load_assistant(settings)
     history: list[Turn] = []
-    print("Still et spørsmål om Leve hele livet (tom linje eller Ctrl-D avslutter).")
+    print(messages.terminal.CHAT_INTRO)
     while True:
         try:
             question = input("\n> ").strip()
@@ -251,10 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except LhlError as exc:
         logging.getLogger("lhl").info("error: %s", exc.detail)
-        print(f"Feil: {exc.message}", file=sys.stderr)
+        print(messages.terminal.ERROR.format(message=exc.message), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("Avbrutt.", file=sys.stderr)
+        print(messages.terminal.INTERRUPTED, file=sys.stderr)
         return 130
 
 

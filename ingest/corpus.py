@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.loaders import SUPPORTED_SUFFIXES
+from lhl import messages
 from lhl.errors import IngestFailed
 from lhl.records import DocumentInfo
 
@@ -52,8 +53,7 @@ def read_manifest(corpus_dir: Path) -> dict[str, ManifestEntry]:
         return {str(e["file"]): e for e in data.get("documents", []) if isinstance(e, dict)}
     except (ValueError, KeyError, AttributeError) as exc:
         raise IngestFailed(
-            f"Kan ikke lese {MANIFEST} i «{corpus_dir}»: filen er ikke gyldig JSON "
-            "med en liste «documents».",
+            messages.ingest.MANIFEST_UNREADABLE.format(manifest=MANIFEST, path=corpus_dir),
             detail=repr(exc),
         ) from exc
 
@@ -108,7 +108,9 @@ def plan_documents(corpus_dir: Path, warnings: list[str]) -> list[PlannedDocumen
     paths = scan_corpus(corpus_dir)
     known = {p.relative_to(corpus_dir).as_posix() for p in paths}
     for name in sorted(set(manifest) - known):
-        warnings.append(f"Advarsel: {MANIFEST} nevner «{name}», men filen finnes ikke.")
+        warnings.append(
+            messages.ingest.MANIFEST_NAMES_MISSING_FILE.format(manifest=MANIFEST, name=name)
+        )
     planned: list[PlannedDocument] = []
     taken: set[str] = set()
     for path in paths:
@@ -121,9 +123,9 @@ def plan_documents(corpus_dir: Path, warnings: list[str]) -> list[PlannedDocumen
             doc_id, n = base, 2
             while doc_id in taken:
                 doc_id, n = f"{base}-{n}", n + 1
+            source = _source_name(corpus_dir, path)
             warnings.append(
-                f"Advarsel: dokument-id «{wanted}» brukes av flere filer; "
-                f"{_source_name(corpus_dir, path)} fikk id «{doc_id}»."
+                messages.ingest.DOC_ID_TAKEN.format(wanted=wanted, source=source, doc_id=doc_id)
             )
         taken.add(doc_id)
         planned.append(PlannedDocument(path, _source_name(corpus_dir, path), entry, doc_id))

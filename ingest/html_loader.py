@@ -8,7 +8,7 @@ import re
 from html.parser import HTMLParser
 
 from ingest.structure import to_blocks
-from ingest.textparse import Kind, RawBlock, clean_inline, is_boilerplate, row_text
+from ingest.textrules import Kind, RawBlock, clean_inline, is_boilerplate, row_text
 from lhl.records import Block
 
 

