@@ -32,6 +32,7 @@ class EvalUsageError(LhlError):
 
 
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    """`lhl eval`'s options: one argparse table (`lhl eval diff`'s: add_diff_arguments)."""
     p.description = (
         "Kjører spørsmålsfiler gjennom assistenten og skriver report.json, report.md og "
         "report.html. «lhl eval diff GAMMEL NY» sammenligner to rapporter."

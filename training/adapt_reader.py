@@ -28,16 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from training import everyday_data, nordic_data, reader_data
-from training.train_reader import (
-    DEFAULT_DATA,
-    _batches,
+from training.reader_training import (
     evaluate,
+    length_batches,
     optimiser,
     save,
     train_step,
     warmup_schedule,
 )
-from training.train_reader import freeze as freeze_layers
+from training.reader_training import freeze as freeze_layers
+from training.train_reader import DEFAULT_DATA
 
 log = logging.getLogger("adapt_reader")
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,7 +163,7 @@ def _stage_plan(
         pick = rng.sample(range(len(neg)), n_neg)
         ex = pos + near + [neg[i] for i in pick]
         ws = pos_w + near_w + [neg_w[i] for i in pick]
-        plan.append((ex, ws, _batches(ex, ws, batch, rng)))
+        plan.append((ex, ws, length_batches(ex, ws, batch, rng)))
     return plan
 
 
