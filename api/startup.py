@@ -24,8 +24,8 @@ from ingest.pipeline import IngestProgress, default_ingest_threads, run_ingest
 from lhl import messages
 from lhl.embeddings import make_embedder
 from lhl.errors import IndexNotReady, LhlError
+from lhl.index_state import STATE_FILE, read_state
 from lhl.settings import Settings
-from lhl.store import STATE_FILE, read_state
 
 log = logging.getLogger(__name__)
 

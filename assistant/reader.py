@@ -35,21 +35,19 @@ from pathlib import Path
 from typing import Any
 
 from assistant.reader_cache import CACHE_FORMAT, load_built, save_built
-from assistant.reader_engine import (  # noqa: F401  (ONNX_HASH_KEY: for training/export_reader)
-    ONNX_HASH_KEY,
+from assistant.reader_engine import (
     ONNX_NAME,
     OnnxEncoder,
     engine_choice,
     onnx_instruction_set,
     weights_hash,
 )
-from assistant.reader_model import (  # noqa: F401  (passage_text: tests/test_reader.py)
+from assistant.reader_model import (
     MAX_TOKENS,
     Window,
     build_model,
     collate,
     encode_window,
-    passage_text,
     question_ids,
     trained_names,
 )
@@ -131,9 +129,8 @@ class Reader:
             self._tokenizer, model = built
             model.eval()
             if self.card.get("quantise", True):
-                model = torch.ao.quantization.quantize_dynamic(
-                    model, {torch.nn.Linear}, dtype=torch.qint8
-                )
+                quantize: Any = torch.ao.quantization.quantize_dynamic  # untyped in torch
+                model = quantize(model, {torch.nn.Linear}, dtype=torch.qint8)
             # bf16 matmuls where the CPU has them (AVX512-BF16, AMX): ~3x faster than fp32
             # here, margins within ~0.1; int8 dynamic quantisation moved them by 2-5.
             self.bf16 = bool(self.card.get("bf16_inference", True)) and bf16_supported()
@@ -236,7 +233,8 @@ class Reader:
             torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16 and not self._onnx),
         ):
             hidden = encode(ids, mask)
-            return self._model.heads(hidden, unit_of, n_units)
+            heads: tuple[Any, Any, Any, Any] = self._model.heads(hidden, unit_of, n_units)
+            return heads
 
     def _torch_encode(self, ids: Any, mask: Any) -> Any:
         """The hidden states, each window encoded at its own length: a reading's windows
@@ -302,9 +300,8 @@ def bf16_supported() -> bool:
     import torch
 
     try:
-        return bool(torch.backends.mkldnn.is_available()) and bool(
-            torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        )
+        mkldnn: Any = torch.backends.mkldnn  # untyped in torch
+        return bool(mkldnn.is_available()) and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
 

@@ -35,7 +35,7 @@ class ReadingPool(concurrent.futures.ThreadPoolExecutor):
         self._unfinished = 0
         self._lock = threading.Lock()
 
-    def submit(  # type: ignore[override]
+    def submit(
         self, fn: Callable[..., T], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[T]:
         def timed() -> T:

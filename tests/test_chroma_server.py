@@ -16,8 +16,9 @@ from ingest.pipeline import run_ingest
 from lhl.embeddings import HashEmbedder
 from lhl.errors import IndexUnavailable
 from lhl.harness import chroma_cli, free_port, run_chroma
+from lhl.index_state import STATE_FILE, read_state
 from lhl.settings import Settings
-from lhl.store import STATE_FILE, Index, read_state
+from lhl.store import Index
 from lhl.vectors import VectorStore, collection_name
 
 pytestmark = pytest.mark.server

@@ -17,8 +17,8 @@ from ingest_runs import child_env, lhl_ingest
 
 from ingest.pipeline import run_ingest
 from lhl.embeddings import HashEmbedder
+from lhl.index_state import read_state
 from lhl.settings import Settings
-from lhl.store import read_state
 
 
 def test_cli_reports_bad_file_by_name_and_exits_zero(tmp_path: Path) -> None:

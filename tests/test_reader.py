@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.reader import DEFAULT_DIR, Reader, Reading, encode_window, passage_text
+from assistant.reader import DEFAULT_DIR, Reader, Reading
+from assistant.reader_model import encode_window, passage_text
 from assistant.service import Assistant
 from lhl.encoder import load_tokenizer
 from lhl.records import Chunk, Passage

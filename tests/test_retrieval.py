@@ -70,7 +70,7 @@ import json, sys
 from pathlib import Path
 from eval.questions import load_questions
 from lhl.lexical import LexicalIndex
-from lhl.store import read_state
+from lhl.index_state import read_state
 lexical = LexicalIndex(read_state(Path(sys.argv[1])).chunk_terms)
 questions = load_questions(Path("eval/known_facts.jsonl"))
 print(json.dumps([[i for i, _ in lexical.search(q.question, 30)] for q in questions]))

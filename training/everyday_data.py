@@ -23,9 +23,9 @@ from assistant.reader_model import passage_text
 from ingest.chunker import chunk_document
 from ingest.corpus import document_info, plan_documents
 from ingest.loaders import first_heading, load_file
+from lhl.index_state import chunk_terms
 from lhl.lexical import LexicalIndex
 from lhl.records import Chunk
-from lhl.store import chunk_terms
 from training.everyday_check import squash
 from training.reader_data import Example
 

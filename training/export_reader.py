@@ -197,7 +197,8 @@ def export(
     import onnxruntime
     import torch
 
-    from assistant.reader import ONNX_HASH_KEY, ONNX_NAME, Reader, weights_hash
+    from assistant.reader import Reader
+    from assistant.reader_engine import ONNX_HASH_KEY, ONNX_NAME, weights_hash
 
     started = time.perf_counter()
     target = out or model_dir / ONNX_NAME

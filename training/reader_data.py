@@ -24,9 +24,9 @@ from assistant.reader_model import passage_text
 from eval.norquad import NorquadPassage, passage_file_text
 from ingest.chunker import chunk_document
 from ingest.loaders import load_text
+from lhl.index_state import chunk_terms
 from lhl.lexical import LexicalIndex
 from lhl.records import Chunk, DocumentInfo
-from lhl.store import chunk_terms
 from lhl.text import terms
 
 HELDOUT_PASSAGES = 50
