@@ -55,3 +55,27 @@ def test_the_readme_lists_exactly_the_documents_in_the_corpus() -> None:
     assert files == on_disk
     listed = set(re.findall(r"^\| `([^`]+)` \|", readme, re.M)) & (files | {"x.pdf"})
     assert listed == files
+
+
+def _room_bullets(readme: str) -> dict[str, str]:
+    """The README's map of the code: each top-level bullet "- `room/` – …" and its text."""
+    start = readme.index("Hvordan koden er lagt opp")
+    section = readme[start : readme.index("\n## ", start)]
+    bullets = re.split(r"\n(?=- `)", section)
+    return {m.group(1): b for b in bullets if (m := re.match(r"- `([a-z]+)/`", b))}
+
+
+@pytest.mark.parametrize("room", ["lhl", "ingest", "assistant", "api", "cli", "eval"])
+def test_the_readme_map_names_every_module_of_each_room(room: str) -> None:
+    bullet = _room_bullets((ROOT / "README.md").read_text(encoding="utf-8"))[room]
+    named = set(re.findall(r"`([a-z_]+)(?:\*)?\.py", bullet)) | set(
+        re.findall(r"`([a-z_]+)/`", bullet)
+    )
+    globbed = re.findall(r"`([a-z_]+)\*\.py`", bullet)
+    modules = {
+        p.stem if p.is_file() else p.name
+        for p in (ROOT / room).iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()
+    }
+    missing = {m for m in modules if m not in named and not any(m.startswith(g) for g in globbed)}
+    assert not missing, f"README's map of {room}/ does not name: {sorted(missing)}"
