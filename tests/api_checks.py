@@ -56,3 +56,17 @@ def ask(client: httpx.Client, question: str, history: list[dict[str, str]] | Non
     response = client.post("/api/ask", json={"question": question, "history": history or []})
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+FIRST = "Hvem består det nasjonale støtteapparatet av?"
+FOLLOW_UP = "Og det regionale?"  # means nothing without the turn before
+
+
+def ask_a_follow_up(client: httpx.Client) -> tuple[dict, dict]:
+    """A question, then a follow-up with the question and its answer as history: both answers."""
+    previous = ask(client, FIRST)
+    history = [
+        {"role": "user", "content": FIRST},
+        {"role": "assistant", "content": previous["answer"]},
+    ]
+    return previous, ask(client, FOLLOW_UP, history)

@@ -9,7 +9,15 @@ import json
 import re
 
 import httpx
-from api_checks import ANSWER_FIELDS, CITATION_FIELDS, PRIZE, UNRELATED, ask, assert_error
+from api_checks import (
+    ANSWER_FIELDS,
+    CITATION_FIELDS,
+    PRIZE,
+    UNRELATED,
+    ask,
+    ask_a_follow_up,
+    assert_error,
+)
 from conftest import CORPUS
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -68,13 +76,7 @@ def test_ask_without_an_answer_in_the_documents_says_so(client: httpx.Client) ->
 
 
 def test_ask_completes_a_follow_up_from_the_history(client: httpx.Client) -> None:
-    first = "Hvem består det nasjonale støtteapparatet av?"
-    previous = ask(client, first)
-    history = [
-        {"role": "user", "content": first},
-        {"role": "assistant", "content": previous["answer"]},
-    ]
-    followup = ask(client, "Og det regionale?", history)
+    _, followup = ask_a_follow_up(client)
     assert followup["question"] == "Og det regionale?"
     resolved = followup["resolved_question"]
     assert resolved and "regionale" in resolved and "støtteapparatet" in resolved

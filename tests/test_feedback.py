@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
-from api_checks import PRIZE, UNRELATED, ask, assert_error
+from api_checks import PRIZE, UNRELATED, ask, ask_a_follow_up, assert_error
 from server_fixtures import LiveServer, rate_an_answer
 
 from eval.questions import load_questions
@@ -71,13 +73,7 @@ def test_feedback_rejects_bad_ratings(client: httpx.Client) -> None:
 def test_feedback_export_is_a_question_file_for_eval(
     client: httpx.Client, live_server: LiveServer, tmp_path: Path
 ) -> None:
-    first = "Hvem består det nasjonale støtteapparatet av?"
-    previous = ask(client, first)
-    history = [
-        {"role": "user", "content": first},
-        {"role": "assistant", "content": previous["answer"]},
-    ]
-    followup = ask(client, "Og det regionale?", history)
+    _, followup = ask_a_follow_up(client)
     refusal = ask(client, UNRELATED)
     wrong = ask(client, PRIZE)
     for answer, rating in ((followup, "up"), (refusal, "up"), (wrong, "down")):
@@ -138,10 +134,13 @@ def test_feedback_store_survives_reopening(tmp_path: Path) -> None:
         )
 
 
-def test_feedback_export_command_writes_the_question_file(tmp_path: Path) -> None:
-    import subprocess
-    import sys
+def _export_command(store: FeedbackStore, *args: str) -> subprocess.CompletedProcess[str]:
+    """`lhl feedback export --db STORE ARGS…`, as a user runs it."""
+    command = [sys.executable, "-m", "cli.main", "feedback", "export", "--db", str(store.path)]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60)
 
+
+def test_feedback_export_command_writes_the_question_file(tmp_path: Path) -> None:
     from lhl.feedback import CitedPassage, NewFeedback
 
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
@@ -159,42 +158,12 @@ def test_feedback_export_command_writes_the_question_file(tmp_path: Path) -> Non
     )
     store.add(NewFeedback("a2", "Hva er fase 3?", "Feil svar [1].", "down", "Feil fase"))
     out = tmp_path / "cases.jsonl"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cli.main",
-            "feedback",
-            "export",
-            "--db",
-            str(store.path),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = _export_command(store, "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "Skrev 2 tilbakemeldinger" in done.stderr and "1 av linjene er utkast" in done.stderr
     cases = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert cases[0]["question"] == "Hvem består det regionale støtteapparatet av?"
     assert cases[0]["evidence"] == "De består av statsforvalterne."
     assert cases[1]["comment"] == "Feil fase" and "todo" in cases[1]
-    downs = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cli.main",
-            "feedback",
-            "export",
-            "--db",
-            str(store.path),
-            "--rating",
-            "down",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    downs = _export_command(store, "--rating", "down")
     assert [json.loads(line)["answer_id"] for line in downs.stdout.splitlines()] == ["a2"]

@@ -133,44 +133,22 @@ def test_a_too_long_question_is_told_to_the_person_asking(teams_server: LiveServ
     assert card_of(reply)["version"] == cards.CARD_VERSION
 
 
+def _send(
+    server: LiveServer, team: str, token: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """scripts/teams_send.py with the prize question, as an operator runs it."""
+    command = [sys.executable, str(ROOT / "scripts" / "teams_send.py"), PRIZE, "--url", server.url]
+    command += ["--team", team, "--token", token]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+
+
 def test_the_operator_script_sends_a_signed_message(teams_server: LiveServer) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "teams_send.py"),
-            PRIZE,
-            "--url",
-            teams_server.url,
-            "--team",
-            "beta",
-            "--token",
-            TOKEN_BETA,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "LHL_TEAMS_TOKENS": ""},
-    )
+    result = _send(teams_server, "beta", TOKEN_BETA, env={**os.environ, "LHL_TEAMS_TOKENS": ""})
     assert result.returncode == 0, result.stderr
     assert WINNER in result.stdout and "HTTP 200" in result.stderr
     assert TOKEN_BETA not in result.stdout + result.stderr
 
-    wrong = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "teams_send.py"),
-            PRIZE,
-            "--url",
-            teams_server.url,
-            "--team",
-            "alfa",
-            "--token",
-            TOKEN_BETA,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    wrong = _send(teams_server, "alfa", TOKEN_BETA)
     assert wrong.returncode == 1 and "HTTP 401" in wrong.stderr
 
 
