@@ -15,8 +15,6 @@ ANSWER_FIELDS = {
     "mode": str,
     "timings_ms": dict,
 }
-
-
 CITATION_FIELDS = {
     "n": int,
     "doc_id": str,
@@ -26,14 +24,8 @@ CITATION_FIELDS = {
     "text": str,
     "score": float,
 }
-
-
 PRIZE = "Hvilken kommune fikk Leve hele livet-prisen i 2022?"
-
-
 UNRELATED = "Hva koster en pizza i Roma?"
-
-
 NORWEGIAN = re.compile(r"[æøå]|\b(ikke|er|på|og|igjen|for)\b", re.I)
 
 

@@ -24,14 +24,8 @@ except ImportError:  # the browser tests are skipped
     sync_api = None
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
 SCREENSHOTS = ROOT / "reports" / "screenshots"
-
-
 CHROMIUM = "/usr/bin/chromium"
-
-
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -41,20 +35,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
 PRIZE = "Hvilken kommune fikk Leve hele livet-prisen i 2022?"
-
-
 NATIONAL = "Hvem består det nasjonale støtteapparatet av?"
-
-
 REGIONAL_FOLLOWUP = "Og det regionale?"  # means nothing without the previous turn
-
-
 UNRELATED = "Hva koster en pizza i Roma?"
 
 

@@ -17,8 +17,6 @@ CONTRACT_SUMMARY = (
     "latency_ms_p50",
     "latency_ms_p95",
 )
-
-
 CONTRACT_RESULT = ("id", "passed", "found", "answer", "citations", "latency_ms", "reason")
 
 

@@ -18,17 +18,9 @@ import httpx
 from lhl.harness import LiveServer
 
 PUBLIC_URL = "https://lhl.example.no"
-
-
 BOT = "Leve hele livet"
-
-
 PRIZE = "Hvilken kommune fikk Leve hele livet-prisen for 2022?"
-
-
 WINNER = "Melhus"
-
-
 UNANSWERABLE = "Hvor mange elefanter bor i Kristiansand dyrepark?"
 
 

@@ -11,7 +11,6 @@ from chat_page import PRIZE, UNRELATED, ask, axe, finish, no_horizontal_scroll, 
 from server_fixtures import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
 sync_api = pytest.importorskip("playwright.sync_api")
 
 

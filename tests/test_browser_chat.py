@@ -26,7 +26,6 @@ from server_fixtures import LiveServer
 from lhl.feedback import FeedbackStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
 sync_api = pytest.importorskip("playwright.sync_api")
 
 

@@ -13,7 +13,6 @@ import pytest
 from chat_page import PRIZE, ask, finish, open_page, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
