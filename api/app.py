@@ -106,8 +106,14 @@ def create_app(
     app.state.recent = RecentAnswers()
     install_error_handlers(app)
 
-    # The last added runs first: metrics see every request, the rate limit refuses a flood
-    # before its bodies are read.
+    _add_middleware(app, settings, metrics)
+    _add_routes(app)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
+    """The last added runs first: metrics see every request, the rate limit refuses a flood
+    before its bodies are read."""
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(
         RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, metrics=metrics
@@ -115,6 +121,9 @@ def create_app(
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
+
+def _add_routes(app: FastAPI) -> None:
+    """The API's routers, the chat page and its static files."""
     for router in (health_router, stream_router, api_router, teams_router):
         app.include_router(router, responses=ERROR_RESPONSES)  # stream before api: /ask/stream
 
@@ -127,4 +136,3 @@ def create_app(
         return Response(status_code=204)
 
     app.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
-    return app

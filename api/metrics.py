@@ -26,6 +26,7 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1
 
 class Metrics:
     def __init__(self) -> None:
+        """Every metric, declared once with its help text and labels: long by that list."""
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(

@@ -241,73 +241,134 @@ def candidates(
     A term's weight is its corpus idf times its idf among the candidate sentences: the
     article's topic ("Warholm" in every sentence) tells sentences apart less than the word
     only one sentence shares with the question ("gjennombrudd")."""
-    found: list[tuple[int, int, Unit, list[str]]] = []  # passage, position, unit, stems
-    full_texts: list[str] = []
+    read = passages[:PASSAGES_CONSIDERED]
+    found = _sentences(q, read)
+    if not found:
+        return []
+    weights = _Weights.among(q, found, idf)
+    contexts = {pi: _heading_matches(q, read[pi].chunk) for pi in {s.passage for s in found}}
+    by_pos = {(s.passage, s.position): i for i, s in enumerate(found)}
+    opener = _section_opener(q, read)
+    out: list[Candidate] = []
+    for s in found:
+        u = s.unit
+        fit = fits_type(q, u.text)
+        features = _features(q, s, weights, contexts[s.passage], read, fit, opener, margins)
+        neighbours = [by_pos.get((s.passage, sj)) for sj in (s.position - 1, s.position + 1)]
+        near = [found[j].matches for j in neighbours if j is not None]
+        coverage = weights.coverage(contexts[s.passage], [s.matches, *near])
+        out.append(
+            Candidate(s.passage, s.position, u.text, 0.0, coverage, fit is True, features, u.lead)
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    """A candidate before it is measured: where it stands and the question's terms it holds."""
+
+    passage: int  # index among the passages read
+    position: int  # index among its passage's units
+    unit: Unit
+    full: str  # the text with a table cell's lead before it
+    stems: list[str]
+    matches: dict[str, float]  # question term → match_term
+
+
+def _sentences(q: QuestionAnalysis, read: Sequence[Passage]) -> list[_Sentence]:
+    """The units of the passages read, in passage order; the same sentence in two
+    overlapping chunks counts once."""
+    found: list[_Sentence] = []
     seen: set[str] = set()
-    for pi, passage in enumerate(passages[:PASSAGES_CONSIDERED]):
+    for pi, passage in enumerate(read):
         for si, unit in enumerate(units(passage.chunk.text)):
             full = f"{unit.lead} {unit.text}" if unit.lead else unit.text
             key = normalize(full)
-            if key in seen:  # the same sentence in two overlapping chunks counts once
+            if key in seen:
                 continue
             seen.add(key)
-            found.append((pi, si, unit, content_stems(full)))
-            full_texts.append(full)
-    if not found:
-        return []
-    matches = [_matches(q.terms, set(u[3]), u[3]) for u in found]
-    n = len(found)
-    term_weights: dict[str, float] = {}
-    for t in q.terms:
-        df = sum(1 for m in matches if m.get(t))
-        term_weights[t] = idf.get(t, DEFAULT_IDF) * (LOCAL_FLOOR + math.log((n + 1) / (df + 0.5)))
-    total = sum(term_weights.values()) or 1.0
-    # Coverage is of the question's words; its years and numbers are constraints of their own.
-    words = [t for t in q.terms if not t[0].isdigit()]
-    corpus_total = sum(idf.get(t, DEFAULT_IDF) for t in words) or 1.0
-    n_terms = len(q.terms) or 1
+            stems = content_stems(full)
+            found.append(_Sentence(pi, si, unit, full, stems, _matches(q.terms, set(stems), stems)))
+    return found
 
-    def share(m: Mapping[str, float]) -> float:
-        return sum(term_weights[t] * v for t, v in m.items()) / total
 
-    by_pos = {(u[0], u[1]): i for i, u in enumerate(found)}
-    contexts: dict[int, dict[str, float]] = {}
-    opener = _section_opener(q, passages[:PASSAGES_CONSIDERED])
-    out: list[Candidate] = []
-    for i, (pi, si, unit, stem_list) in enumerate(found):
-        sent = unit.text
-        if pi not in contexts:
-            chunk = passages[pi].chunk
-            ctx_stems = content_stems(f"{chunk.section} {chunk.title}")
-            contexts[pi] = _matches(q.terms, set(ctx_stems), ctx_stems)
-        neighbours = [by_pos.get((pi, sj)) for sj in (si - 1, si + 1)]
-        fit = fits_type(q, sent)
-        bonus, penalty = TYPE_EVIDENCE.get(q.qtype, (0.0, 0.0))
-        features = Features(
-            own=share(matches[i]),
-            residual=_residual_share(term_weights, matches[i], contexts[pi]),
-            plain=sum(matches[i].values()) / n_terms,
-            bigram=_bigram_share(q, stem_list),
-            figures=_figure_share(q, full_texts[i]),
-            context=share(contexts[pi]),
-            rank=float(pi),
-            type_evidence=0.0 if fit is None else (bonus if fit else -penalty),
-            opening=float(si == 0 and passages[pi].chunk.position == 0),
-            defines=float(bool(q.defined) and opens_with(q.defined, full_texts[i])),
-            heading=float(si == 0 and pi == opener),
-            cue=float(phrased_as_asked(q, full_texts[i])),
-            too_long=max(0, len(sent) - 250) / 100,
-            too_short=float(len(sent) < 25),
-            reader=_margin(margins, pi, si),
+def _heading_matches(q: QuestionAnalysis, chunk: Chunk) -> dict[str, float]:
+    """The question's terms in a passage's section heading and title."""
+    stems = content_stems(f"{chunk.section} {chunk.title}")
+    return _matches(q.terms, set(stems), stems)
+
+
+@dataclass(frozen=True, slots=True)
+class _Weights:
+    """The question's terms weighted among the candidate sentences (see `candidates`)."""
+
+    idf: Mapping[str, float]
+    terms: dict[str, float]  # corpus idf × (LOCAL_FLOOR + idf among the candidates)
+    total: float
+    words: list[str]  # the terms coverage is of: its years and numbers are constraints apart
+    corpus_total: float  # the words' corpus idf, summed
+    n_terms: int
+
+    @staticmethod
+    def among(
+        q: QuestionAnalysis, found: Sequence[_Sentence], idf: Mapping[str, float]
+    ) -> _Weights:
+        n = len(found)
+        terms: dict[str, float] = {}
+        for t in q.terms:
+            df = sum(1 for s in found if s.matches.get(t))
+            terms[t] = idf.get(t, DEFAULT_IDF) * (LOCAL_FLOOR + math.log((n + 1) / (df + 0.5)))
+        words = [t for t in q.terms if not t[0].isdigit()]
+        corpus_total = sum(idf.get(t, DEFAULT_IDF) for t in words) or 1.0
+        return _Weights(
+            idf, terms, sum(terms.values()) or 1.0, words, corpus_total, len(q.terms) or 1
         )
-        window = dict(contexts[pi])
-        for j in [i, *neighbours]:
-            if j is not None:
-                for t, v in matches[j].items():
-                    window[t] = max(window.get(t, 0.0), v)
-        coverage = sum(idf.get(t, DEFAULT_IDF) * window.get(t, 0.0) for t in words) / corpus_total
-        out.append(Candidate(pi, si, sent, 0.0, coverage, fit is True, features, unit.lead))
-    return out
+
+    def share(self, found: Mapping[str, float]) -> float:
+        return sum(self.terms[t] * v for t, v in found.items()) / self.total
+
+    def coverage(self, context: Mapping[str, float], near: Sequence[Mapping[str, float]]) -> float:
+        """The words' idf share in the heading and the sentence with its neighbours (`near`)."""
+        window = dict(context)
+        for found in near:
+            for t, v in found.items():
+                window[t] = max(window.get(t, 0.0), v)
+        return (
+            sum(self.idf.get(t, DEFAULT_IDF) * window.get(t, 0.0) for t in self.words)
+            / self.corpus_total
+        )
+
+
+def _features(
+    q: QuestionAnalysis,
+    s: _Sentence,
+    weights: _Weights,
+    context: Mapping[str, float],
+    read: Sequence[Passage],
+    fit: bool | None,
+    opener: int | None,
+    margins: Sequence[Sequence[float]] | None,
+) -> Features:
+    """What is measured of one sentence (Features)."""
+    sent = s.unit.text
+    bonus, penalty = TYPE_EVIDENCE.get(q.qtype, (0.0, 0.0))
+    return Features(
+        own=weights.share(s.matches),
+        residual=_residual_share(weights.terms, s.matches, context),
+        plain=sum(s.matches.values()) / weights.n_terms,
+        bigram=_bigram_share(q, s.stems),
+        figures=_figure_share(q, s.full),
+        context=weights.share(context),
+        rank=float(s.passage),
+        type_evidence=0.0 if fit is None else (bonus if fit else -penalty),
+        opening=float(s.position == 0 and read[s.passage].chunk.position == 0),
+        defines=float(bool(q.defined) and opens_with(q.defined, s.full)),
+        heading=float(s.position == 0 and s.passage == opener),
+        cue=float(phrased_as_asked(q, s.full)),
+        too_long=max(0, len(sent) - 250) / 100,
+        too_short=float(len(sent) < 25),
+        reader=_margin(margins, s.passage, s.position),
+    )
 
 
 def _margin(margins: Sequence[Sequence[float]] | None, pi: int, si: int) -> float:

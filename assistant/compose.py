@@ -70,6 +70,7 @@ def choose(
 def _choose(
     q: QuestionAnalysis, passages: Sequence[Passage], ranked: Sequence[Candidate]
 ) -> list[Candidate]:
+    """The answer sentences (see `choose`) before a heading goes in front of them."""
     best = ranked[0]
     around = units(passages[best.passage_index].chunk.text)
     if len(around) > 1 and around[1].lead is not None:
@@ -80,35 +81,51 @@ def _choose(
         items = _list_around(sents, best.sentence_index)
     if items is not None:
         return [replace(best, sentence_index=items.start, shown=" ".join(sents[items]))]
+    extra = _leaned_on(q, best, around)
+    chosen = [best]
+    if extra is not None and len(best.answer_text) + len(extra.answer_text) <= MAX_ANSWER_CHARS:
+        chosen.append(extra)
+    lead = len(chosen)
+    return _reading_order(_with_runners_up(q, passages, ranked, chosen), lead)
+
+
+def _leaned_on(q: QuestionAnalysis, best: Candidate, around: Sequence[Unit]) -> Candidate | None:
+    """The neighbour the best sentence leans on (the three cases in `choose`), if any."""
+    sents = [u.text for u in around]
     prev = best.sentence_index - 1
     nxt = best.sentence_index + 1
-    extra: Candidate | None = None
-
-    def neighbour(i: int) -> Candidate:
-        return Candidate(
-            best.passage_index, i, sents[i], best.score, best.coverage, lead=around[i].lead
-        )
-
     if nxt < len(sents) and (best.text.endswith(":") or len(best.text) < SHORT_SENTENCE):
-        extra = neighbour(nxt)
+        i = nxt
     elif (
         prev >= 0
         and q.qtype in ("hvem", "navn")
         and PRONOUN_START.search(best.text)
         and (not best.fits_type)
     ):
-        extra = neighbour(prev)
+        i = prev
     elif (
         nxt < len(sents)
         and not best.fits_type
         and ANAPHORIC_START.search(sents[nxt])
         and fits_type(q, sents[nxt]) is not False
     ):
-        extra = neighbour(nxt)
-    chosen = [best]
-    if extra is not None and len(best.answer_text) + len(extra.answer_text) <= MAX_ANSWER_CHARS:
-        chosen.append(extra)
-    lead = len(chosen)
+        i = nxt
+    else:
+        return None
+    return Candidate(
+        best.passage_index, i, sents[i], best.score, best.coverage, lead=around[i].lead
+    )
+
+
+def _with_runners_up(
+    q: QuestionAnalysis,
+    passages: Sequence[Passage],
+    ranked: Sequence[Candidate],
+    chosen: list[Candidate],
+) -> list[Candidate]:
+    """`chosen` and the runners-up that score nearly as well, while the answer stays short."""
+    best = ranked[0]
+    chosen = list(chosen)
     best_doc = passages[best.passage_index].chunk.doc_id
     for cand in ranked[1 : RUNNERS_UP + 1]:
         if len(chosen) >= MAX_SENTENCES or cand.score < best.score - SECOND_MARGIN:
@@ -128,7 +145,7 @@ def _choose(
         limit = MAX_ANSWER_CHARS if len(chosen) == 1 else SHORT_ANSWER_CHARS
         if sum(len(c.answer_text) for c in chosen) + len(cand.answer_text) <= limit:
             chosen.append(cand)
-    return _reading_order(chosen, lead)
+    return chosen
 
 
 def _adds_an_answer(q: QuestionAnalysis, best: Candidate, cand: Candidate) -> bool:

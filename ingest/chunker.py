@@ -97,62 +97,100 @@ def chunk_document(info: DocumentInfo, blocks: Iterable[Block]) -> list[Chunk]:
 def iter_chunks(info: DocumentInfo, blocks: Iterable[Block]) -> Iterator[Chunk]:
     """The chunks of a document as its blocks come in (a large file need not be in memory);
     a chunk is yielded once no later block can change it."""
-    chunks: list[Chunk] = []  # made but not yet yielded
-    seen: set[str] = set()  # ids yielded: identical text under one heading is stored once
-    position = 0
-    sections = _Sections()
-    buf: list[_Unit] = []
+    builder = _ChunkBuilder(info)
+    for block in blocks:
+        yield from builder.take_ready()
+        builder.feed(block)
+    builder.finish()
+    yield from builder.take_ready()
 
-    def emit(text: str, page: int | None) -> None:
+
+class _ChunkBuilder:
+    """One document's chunks as its blocks come in: the open section, the paragraphs packed
+    so far (`buf`), the list being read (`items`), and the chunks made but not yet yielded."""
+
+    def __init__(self, info: DocumentInfo) -> None:
+        self.info = info
+        self.ready: list[Chunk] = []  # made but not yet yielded
+        self.seen: set[str] = set()  # ids made: identical text under one heading is stored once
+        self.position = 0
+        self.sections = _Sections()
+        self.buf: list[_Unit] = []
+        self.items: list[Block] = []  # one list, kept whole when it fits in a chunk
+
+    def take_ready(self) -> list[Chunk]:
+        """The chunks no later block can change, handed over once."""
+        ready, self.ready = self.ready, []
+        return ready
+
+    def feed(self, block: Block) -> None:
+        if block.kind == "item":
+            self.items.append(block)
+            return
+        self._close_list()
+        if block.kind == "heading":
+            self._flush()
+            self.sections.push(block.level, block.text)
+        elif block.kind == "table_row":
+            self._flush()
+            self._emit(block.text, block.page)
+        else:
+            intro = block.text.endswith((":", ";"))
+            self._add(_Unit(block.text, block.page, intro=intro, list_like=len(block.text) <= 120))
+
+    def finish(self) -> None:
+        self._close_list()
+        self._flush()
+
+    def _emit(self, text: str, page: int | None) -> None:
         if len(text.split()) < MIN_WORDS:
             return
-        nonlocal position
-        section = sections.path
-        cid = chunk_id(info.doc_id, section, page, text)
-        if cid in seen:
+        section = self.sections.path
+        cid = chunk_id(self.info.doc_id, section, page, text)
+        if cid in self.seen:
             return
-        seen.add(cid)
-        chunks.append(
+        self.seen.add(cid)
+        self.ready.append(
             Chunk(
                 id=cid,
-                doc_id=info.doc_id,
-                title=info.title,
-                source=info.source,
+                doc_id=self.info.doc_id,
+                title=self.info.title,
+                source=self.info.source,
                 section=section,
                 page=page,
-                position=position,
+                position=self.position,
                 text=text,
             )
         )
-        position += 1
+        self.position += 1
 
-    def flush(keep_intro: bool = False, next_unit: _Unit | None = None) -> None:
+    def _flush(self, keep_intro: bool = False, next_unit: _Unit | None = None) -> None:
+        buf = self.buf
         carry = buf.pop() if keep_intro and len(buf) > 1 and buf[-1].intro else None
         if carry is None and keep_intro and next_unit is not None and next_unit.list_like:
             carry = _open_intro(buf)
         if buf:
-            emit("\n".join(u.text for u in buf), buf[0].page)
+            self._emit("\n".join(u.text for u in buf), buf[0].page)
             buf.clear()
         if carry:
             buf.append(carry)
 
-    def add(unit: _Unit) -> None:
+    def _add(self, unit: _Unit) -> None:
         if len(unit.text) > MAX_CHARS:
-            flush()
+            self._flush()
             for piece in _splitter.split_text(unit.text):
-                emit(piece.strip(), unit.page)
+                self._emit(piece.strip(), unit.page)
             return
+        buf = self.buf
         size = sum(len(u.text) + 1 for u in buf) + len(unit.text)
         only_intro = all(u.intro for u in buf)  # an intro may stretch its chunk to MAX_CHARS
         if buf and (unit.page != buf[0].page or size > (MAX_CHARS if only_intro else TARGET_CHARS)):
-            flush(keep_intro=unit.page == buf[-1].page, next_unit=unit)
+            self._flush(keep_intro=unit.page == buf[-1].page, next_unit=unit)
         buf.append(unit)
 
-    items: list[Block] = []  # one list, kept whole when it fits in a chunk
-
-    def close_list() -> None:
+    def _close_list(self) -> None:
         groups: list[list[Block]] = []  # a top-level item with its sub-items
-        for b in items:
+        for b in self.items:
             if b.level == 0 or not groups or b.page != groups[-1][0].page:
                 groups.append([])
             groups[-1].append(b)
@@ -161,28 +199,8 @@ def iter_chunks(info: DocumentInfo, blocks: Iterable[Block]) -> Iterator[Chunk]:
         if len(units) > 1 and len(whole) <= TARGET_CHARS and len({u.page for u in units}) == 1:
             units = [_Unit(whole, units[0].page, list_like=True)]
         for unit in units:
-            add(unit)
-        items.clear()
-
-    for block in blocks:
-        yield from chunks
-        chunks.clear()
-        if block.kind == "item":
-            items.append(block)
-            continue
-        close_list()
-        if block.kind == "heading":
-            flush()
-            sections.push(block.level, block.text)
-        elif block.kind == "table_row":
-            flush()
-            emit(block.text, block.page)
-        else:
-            intro = block.text.endswith((":", ";"))
-            add(_Unit(block.text, block.page, intro=intro, list_like=len(block.text) <= 120))
-    close_list()
-    flush()
-    yield from chunks
+            self._add(unit)
+        self.items.clear()
 
 
 def _open_intro(buf: list[_Unit]) -> _Unit | None:

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 _PASSAGE_HEAD = re.compile(r"^\[(\d+)\] ", re.MULTILINE)
 
@@ -86,99 +86,8 @@ class StandinLLM:
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> StandinLLM:
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:  # keep test output quiet
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                if not self.path.split("?")[0].rstrip("/").endswith("/chat/completions"):
-                    self._send(404, {"error": {"message": "not found"}})
-                    return
-                request = ChatRequest(
-                    model=str(body.get("model", "")),
-                    messages=body.get("messages", []),
-                    stream=bool(body.get("stream")),
-                    path=self.path,
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                )
-                standin.requests.append(request)
-                if standin.delay_s:
-                    standin._release.wait(standin.delay_s)
-                failure = standin.failures.pop(0) if standin.failures else None
-                if isinstance(failure, int):
-                    self._send(failure, {"error": {"message": f"status {failure}"}})
-                    return
-                reply = standin.reply(request) if callable(standin.reply) else standin.reply
-                if failure == "empty":
-                    reply = ""
-                if failure == "malformed":
-                    self._send_raw(200, b"<html>Bad gateway</html>", "application/json")
-                    return
-                cut = failure == "cut" or (standin.cut_streams and request.stream)
-                if request.stream:
-                    self._stream(request.model, reply, cut=cut)
-                elif cut:
-                    data = json.dumps(_completion(request.model, reply)).encode()
-                    self._send_raw(200, data[: len(data) // 2], "application/json", close=True)
-                else:
-                    self._send(200, _completion(request.model, reply))
-
-            def _stream(self, model: str, reply: str, *, cut: bool) -> None:
-                words = re.findall(r"\S+\s*", reply)
-                pieces = ["".join(words[i : i + 3]) for i in range(0, len(words), 3)]
-                if cut:
-                    pieces = pieces[: max(1, len(pieces) // 2)]
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/event-stream")
-                    self.send_header("Connection", "close")
-                    self.end_headers()
-                    for piece in pieces:
-                        self.wfile.write(_event(_chunk(model, {"content": piece}, None)))
-                        self.wfile.flush()
-                        if standin.chunk_delay_s:
-                            standin._release.wait(standin.chunk_delay_s)
-                    if not cut:
-                        self.wfile.write(_event(_chunk(model, {}, "stop")))
-                        self.wfile.write(b"data: [DONE]\n\n")
-                    self.wfile.flush()
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-                self.close_connection = True
-
-            def _send_raw(
-                self, status: int, data: bytes, content_type: str, *, close: bool = False
-            ) -> None:
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", content_type)
-                    length = len(data) * 2 if close else len(data)  # a cut promises more
-                    self.send_header("Content-Length", str(length))
-                    self.end_headers()
-                    self.wfile.write(data)
-                    self.wfile.flush()
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-                self.close_connection = True
-
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (its deadline passed): that is the point
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        handler = type("Handler", (_Handler,), {"standin": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -205,6 +114,102 @@ class StandinLLM:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Answers as `standin` (a subclass per StandinLLM sets it) is scripted to."""
+
+    standin: ClassVar[StandinLLM]
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:  # keep test output quiet
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        standin = self.standin
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if not self.path.split("?")[0].rstrip("/").endswith("/chat/completions"):
+            self._send(404, {"error": {"message": "not found"}})
+            return
+        request = ChatRequest(
+            model=str(body.get("model", "")),
+            messages=body.get("messages", []),
+            stream=bool(body.get("stream")),
+            path=self.path,
+            headers={k.lower(): v for k, v in self.headers.items()},
+        )
+        standin.requests.append(request)
+        if standin.delay_s:
+            standin._release.wait(standin.delay_s)
+        failure = standin.failures.pop(0) if standin.failures else None
+        if isinstance(failure, int):
+            self._send(failure, {"error": {"message": f"status {failure}"}})
+            return
+        reply = standin.reply(request) if callable(standin.reply) else standin.reply
+        if failure == "empty":
+            reply = ""
+        if failure == "malformed":
+            self._send_raw(200, b"<html>Bad gateway</html>", "application/json")
+            return
+        cut = failure == "cut" or (standin.cut_streams and request.stream)
+        if request.stream:
+            self._stream(request.model, reply, cut=cut)
+        elif cut:
+            data = json.dumps(_completion(request.model, reply)).encode()
+            self._send_raw(200, data[: len(data) // 2], "application/json", close=True)
+        else:
+            self._send(200, _completion(request.model, reply))
+
+    def _stream(self, model: str, reply: str, *, cut: bool) -> None:
+        standin = self.standin
+        words = re.findall(r"\S+\s*", reply)
+        pieces = ["".join(words[i : i + 3]) for i in range(0, len(words), 3)]
+        if cut:
+            pieces = pieces[: max(1, len(pieces) // 2)]
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for piece in pieces:
+                self.wfile.write(_event(_chunk(model, {"content": piece}, None)))
+                self.wfile.flush()
+                if standin.chunk_delay_s:
+                    standin._release.wait(standin.chunk_delay_s)
+            if not cut:
+                self.wfile.write(_event(_chunk(model, {}, "stop")))
+                self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+    def _send_raw(
+        self, status: int, data: bytes, content_type: str, *, close: bool = False
+    ) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            length = len(data) * 2 if close else len(data)  # a cut promises more
+            self.send_header("Content-Length", str(length))
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+    def _send(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (its deadline passed): that is the point
 
 
 def _completion(model: str, content: str) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from lhl.settings import Settings
 
 @pytest.mark.server
 def test_quick_bench_runs_every_part(hash_index: Settings, tmp_path: Path) -> None:
+    """`lhl bench --quick` runs every part and reports each. Long by its checks: one run
+    (minutes), checked part by part."""
     if chroma_cli() is None:
         pytest.skip("the chroma CLI (from the chromadb package) is not installed")
     out = tmp_path / "out"

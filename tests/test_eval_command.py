@@ -74,8 +74,8 @@ def test_generative_mode_needs_a_model(hash_index: Settings, tmp_path: Path) -> 
     assert "LHL_LLM_BASE_URL" in err.value.message
 
 
-def test_norquad_flag_builds_its_own_index(tmp_path: Path) -> None:
-    data = tmp_path / "nq"
+def _write_norquad_set(data: Path) -> None:
+    """A NorQuAD-shaped set of three passages: two test questions, one validation."""
     data.mkdir()
     passages = [
         {
@@ -119,6 +119,11 @@ def test_norquad_flag_builds_its_own_index(tmp_path: Path) -> None:
     ]
     write_lines(data / "passages.jsonl", passages)
     write_lines(data / "questions.jsonl", questions)
+
+
+def test_norquad_flag_builds_its_own_index(tmp_path: Path) -> None:
+    data = tmp_path / "nq"
+    _write_norquad_set(data)
     settings = make_settings(tmp_path / "main")
     out = tmp_path / "out"
     assert (

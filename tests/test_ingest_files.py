@@ -19,7 +19,8 @@ from lhl.store import Index, read_state
 
 def test_awkward_files(tmp_path: Path) -> None:
     """A subfolder, Windows-1252 text, an empty file, a web page, a broken PDF, a manifest
-    entry for a missing file, and two files claiming the same doc id."""
+    entry for a missing file, and two files claiming the same doc id. Long by its corpus: one
+    ingest of all of them, checked file by file."""
     corpus = tmp_path / "corpus"
     (corpus / "kommuner" / "2023").mkdir(parents=True)
     (corpus / "kommuner" / "2023" / "ås.md").write_text(
