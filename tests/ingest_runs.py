@@ -16,8 +16,9 @@ from conftest import ROOT
 
 from ingest.pipeline import IngestReport, run_ingest
 from lhl.embeddings import HashEmbedder
+from lhl.index_state import read_state
 from lhl.settings import Settings
-from lhl.store import Index, read_state
+from lhl.store import Index
 from lhl.vectors import VectorStore
 
 PRIZE_SOURCE = "corpus/arsrapport-2022-kap-2-4-nasjonalt-stotteapparat-aktiviteter.txt"

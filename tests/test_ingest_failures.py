@@ -27,7 +27,8 @@ from ingest_runs import (
 from ingest.pipeline import PENDING_FILE, ingest_lock
 from lhl.embeddings import HashEmbedder, make_embedder
 from lhl.errors import IngestFailed
-from lhl.store import STATE_FILE, Index
+from lhl.index_state import STATE_FILE
+from lhl.store import Index
 
 
 class FailingEmbedder(HashEmbedder):

@@ -47,7 +47,7 @@ def test_killed_ingest_leaves_old_or_new_never_a_mix(tmp_path: Path) -> None:
 def test_file_over_the_size_limit_is_skipped_and_named(tmp_path: Path) -> None:
     from ingest.pipeline import run_ingest
     from lhl.embeddings import HashEmbedder
-    from lhl.store import read_state
+    from lhl.index_state import read_state
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

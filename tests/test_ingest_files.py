@@ -14,7 +14,8 @@ from ingest_runs import ingest
 
 from lhl.embeddings import HashEmbedder
 from lhl.errors import IngestFailed
-from lhl.store import Index, read_state
+from lhl.index_state import read_state
+from lhl.store import Index
 
 
 def test_awkward_files(tmp_path: Path) -> None:

@@ -21,7 +21,8 @@ from ingest_runs import (
 
 from ingest.pipeline import run_ingest
 from lhl.embeddings import HashEmbedder
-from lhl.store import STATE_FILE, Index, read_state
+from lhl.index_state import STATE_FILE, read_state
+from lhl.store import Index
 from lhl.vectors import VectorStore
 
 

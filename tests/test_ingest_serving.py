@@ -14,7 +14,8 @@ from server_fixtures import run_server
 from ingest.pipeline import run_ingest
 from lhl.embeddings import HashEmbedder
 from lhl.errors import IndexNotReady
-from lhl.store import STATE_FILE, Index, LiveIndex
+from lhl.index_state import STATE_FILE
+from lhl.store import Index, LiveIndex
 
 sys.path.insert(0, str(ROOT / "scripts"))
 

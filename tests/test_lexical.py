@@ -11,9 +11,9 @@ import pytest
 
 from eval.questions import load_questions
 from lhl import lexical
+from lhl.index_state import read_state
 from lhl.lexical import COMPOUND_WEIGHT, MAX_COMPOUNDS, MIN_PART, LexicalIndex
 from lhl.settings import Settings
-from lhl.store import read_state
 from lhl.text import terms
 
 KNOWN_FACTS = Path(__file__).resolve().parent.parent / "eval" / "known_facts.jsonl"

@@ -16,8 +16,9 @@ from conftest import ROOT, make_settings
 from ingest.pipeline import run_ingest
 from lhl import vectors
 from lhl.embeddings import HashEmbedder
+from lhl.index_state import read_state, write_state
 from lhl.settings import Settings
-from lhl.store import Index, LiveIndex, read_state, write_state
+from lhl.store import Index, LiveIndex
 from lhl.vectors import VectorStore
 
 sys.path.insert(0, str(ROOT / "scripts"))
