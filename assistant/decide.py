@@ -16,40 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.answerer import Candidate
+from assistant.answerer import READER_CEILING, READER_FLOOR, Candidate
 from assistant.constraints import missing_attribute, unknown_name
 from assistant.questions import QuestionAnalysis
 from assistant.reader import Reading
 from lhl.records import Passage
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "models" / "decision" / "decision.json"
-NOT_RANKED = 20.0  # a passage one retriever did not return
-
-LEXICAL = (
-    "own",
-    "residual",
-    "plain",
-    "bigram",
-    "figures",
-    "context",
-    "rank",
-    "type_evidence",
-    "opening",
-    "defines",
-    "heading",
-    "cue",
-    "too_long",
-    "too_short",
-    "coverage",
-    "own_gap",
-    "violation",
-    "unknown_name",
-    "missing_attribute",
-    "passage_score",
-    "lexical_rank",
-    "dense_rank",
-)
-READER = (*LEXICAL, "reader", "reader_gap", "reader_best", "in_span")
 
 
 @dataclass(frozen=True)
@@ -104,9 +77,9 @@ VERIFIER_LEXICAL = ("top_score", "gap", *VERIFIER_FROM_BEST)
 VERIFIER = (*VERIFIER_LEXICAL, *VERIFIER_READER)
 
 
-def verifier_row(rows: Sequence[Mapping[str, float]], scores: Sequence[float]) -> dict[str, float]:
-    """The verifier's inputs from the candidates' inputs and scores, best first."""
-    best = rows[0]
+def verifier_row(best: Mapping[str, float], scores: Sequence[float]) -> dict[str, float]:
+    """The verifier's inputs from the best candidate's inputs and the candidates' scores, best
+    first."""
     out = {n: float(best[n]) for n in (*VERIFIER_FROM_BEST, *VERIFIER_READER)}
     out["top_score"] = float(scores[0])
     out["gap"] = float(scores[0] - scores[1]) if len(scores) > 1 else NO_RUNNER_UP
@@ -124,12 +97,11 @@ class Decision:
     lexical: Linear
     meta: dict[str, object] = field(default_factory=dict)
 
-    def confidence(
-        self, read: bool, rows: Sequence[Mapping[str, float]], scores: Sequence[float]
-    ) -> float:
-        """The probability that the best candidate answers (`rows`, `scores` best first)."""
+    def confidence(self, read: bool, best: Mapping[str, float], scores: Sequence[float]) -> float:
+        """The probability that the best candidate answers (`best`: its inputs; `scores` of
+        the candidates, best first)."""
         model = self.reader if read else self.lexical
-        return sigmoid(model.logit(verifier_row(rows, scores)))
+        return sigmoid(model.logit(verifier_row(best, scores)))
 
 
 def load(path: Path | None = None) -> Decision:
@@ -164,49 +136,39 @@ def question_facts(
     vocabulary: Mapping[str, float],
     margins: Sequence[Sequence[float]] | None,
 ) -> QuestionFacts:
-    best = max((m for ms in margins or () for m in ms), default=-8.0)
+    best = max((m for ms in margins or () for m in ms), default=READER_FLOOR)
     return QuestionFacts(
-        unknown_name(q, passages, vocabulary) is not None, max(-8.0, min(8.0, best))
+        unknown_name(q, passages, vocabulary) is not None,
+        max(READER_FLOOR, min(READER_CEILING, best)),
     )
 
 
-def features(
+def best_inputs(
     q: QuestionAnalysis,
     passages: Sequence[Passage],
-    ranked: Sequence[Candidate],
-    violated: Sequence[bool],
+    best: Candidate,
+    violated: bool,
     facts: QuestionFacts,
     readings: Mapping[str, Reading] | None,
-) -> list[dict[str, float]]:
-    """Each candidate's inputs to the model, by name (READER's names; LEXICAL's are a part).
-    `violated`: whether each candidate breaks one of the question's constraints."""
-    top_own = max((c.features.own for c in ranked if c.features), default=0.0)
-    # Whether the asked-for attribute is in a document: once per document, not per sentence.
-    missing: dict[str, float] = {}
-    for c in ranked:
-        doc = passages[c.passage_index].chunk.doc_id
-        if doc not in missing:
-            missing[doc] = float(missing_attribute(q, passages, c) is not None)
-    out = []
-    for c, broken in zip(ranked, violated, strict=True):
-        f = c.features
-        assert f is not None
-        p = passages[c.passage_index]
-        reading = readings.get(p.chunk.id) if readings else None
-        row = {name: float(getattr(f, name)) for name in LEXICAL[:14]}
-        row.update(
-            coverage=c.coverage,
-            own_gap=f.own - top_own,
-            violation=float(broken),
-            unknown_name=float(facts.unknown_name),
-            missing_attribute=missing[p.chunk.doc_id],
-            passage_score=p.score,
-            lexical_rank=float(p.lexical_rank if p.lexical_rank is not None else NOT_RANKED),
-            dense_rank=float(p.dense_rank if p.dense_rank is not None else NOT_RANKED),
-            reader=f.reader,
-            reader_gap=f.reader - facts.reader_best,
-            reader_best=facts.reader_best,
-            in_span=float(reading is not None and reading.unit_of_span() == c.sentence_index),
-        )
-        out.append(row)
-    return out
+) -> dict[str, float]:
+    """The best candidate's inputs to the verifier, by name (VERIFIER_FROM_BEST and
+    VERIFIER_READER). `violated`: whether it breaks one of the question's constraints."""
+    f = best.features
+    assert f is not None
+    p = passages[best.passage_index]
+    reading = readings.get(p.chunk.id) if readings else None
+    return {
+        "own": f.own,
+        "plain": f.plain,
+        "coverage": best.coverage,
+        "type_evidence": f.type_evidence,
+        "violation": float(violated),
+        "unknown_name": float(facts.unknown_name),
+        "missing_attribute": float(missing_attribute(q, passages, best) is not None),
+        "passage_score": p.score,
+        "heading": float(f.heading),
+        "defines": float(f.defines),
+        "reader": f.reader,
+        "reader_best": facts.reader_best,
+        "in_span": float(reading is not None and reading.unit_of_span() == best.sentence_index),
+    }

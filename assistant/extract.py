@@ -34,7 +34,7 @@ class Extracted:
     confidence: float = 0.0  # the probability that the best candidate answers
     refusal: Refusal | None = None
     span: str | None = None  # the reader's answer span within the best sentence
-    inputs: list[dict[str, float]] = field(default_factory=list)  # of `ranked`, for fitting
+    inputs: dict[str, float] = field(default_factory=dict)  # the best's, for fitting
 
     @property
     def best(self) -> answerer.Candidate | None:
@@ -62,10 +62,12 @@ def extract(
         return Extracted([], refusal=Refusal.NO_PASSAGES)
     shown_violated = [False] * len(ranked) if ranked else violated  # the kept meet them all
     facts = decide.question_facts(q, passages, idf, margins)
-    inputs = decide.features(q, passages, shown, shown_violated, facts, readings)
+    inputs = decide.best_inputs(q, passages, shown[0], shown_violated[0], facts, readings)
     confidence = decision.confidence(read, inputs, [c.score for c in shown])
     if refusal is None:
-        refusal = rules.refusal(q, passages, shown[0], margins, facts.unknown_name)
+        reader_best = facts.reader_best if read else None
+        missing = bool(inputs["missing_attribute"])
+        refusal = rules.refusal(shown[0], reader_best, facts.unknown_name, missing)
     if refusal is not None:
         return Extracted(shown, confidence=confidence, refusal=refusal, inputs=inputs)
     chosen = compose.choose(q, passages, ranked)

@@ -106,12 +106,6 @@ def margins(passages: Sequence[Passage], readings: Mapping[str, Reading]) -> lis
     ]
 
 
-def names_section(cand: answerer.Candidate) -> bool:
-    """Whether the candidate opens the section the question names: that answers by its
-    heading, whatever the reader makes of the sentence."""
-    return bool(cand.features and cand.features.heading)
-
-
 def answer_span(
     readings: Mapping[str, Reading], passages: Sequence[Passage], best: answerer.Candidate
 ) -> str | None:

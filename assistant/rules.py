@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answerer import READER_FLOOR, Candidate, Features
-from assistant.constraints import missing_attribute
-from assistant.questions import QuestionAnalysis
 from assistant.reader import Reading
 from lhl.records import Passage
 
@@ -93,26 +91,29 @@ def constrain(
 
 
 def refusal(
-    q: QuestionAnalysis,
-    passages: Sequence[Passage],
-    best: Candidate,
-    margins: Sequence[Sequence[float]] | None,
-    names_unknown: bool,
+    best: Candidate, reader_best: float | None, names_unknown: bool, attribute_missing: bool
 ) -> Refusal | None:
-    """Why the best candidate does not answer, or None when it does. `names_unknown`: a name
-    in the question is nowhere in the documents (decide.question_facts measured it)."""
-    names_section = bool(best.features and best.features.heading)
-    if margins is not None and not names_section:
-        top = max((m for ms in margins for m in ms), default=float("-inf"))
-        if top < READER_NULL_MARGIN:
+    """Why the best candidate does not answer, or None when it does. What it reads was
+    measured once (decide.question_facts, decide.best_inputs): `reader_best`, the reader's
+    best margin over the passages (None when unread); `names_unknown`, a name in the question
+    is nowhere in the documents; `attribute_missing`, the asked-for attribute is not in the
+    best candidate's document."""
+    if reader_best is not None and not names_section(best):
+        if reader_best < READER_NULL_MARGIN:
             return Refusal.READER_NO_ANSWER
     if names_unknown:
         return Refusal.UNKNOWN_NAME
-    if missing_attribute(q, passages, best):
+    if attribute_missing:
         return Refusal.MISSING_ATTRIBUTE
     if best.coverage < MIN_COVERAGE:
         return Refusal.LOW_COVERAGE
     return None
+
+
+def names_section(cand: Candidate) -> bool:
+    """Whether the candidate opens the section the question names: that answers by its
+    heading, whatever the reader makes of the sentence."""
+    return bool(cand.features and cand.features.heading)
 
 
 def rerank(passages: list[Passage], readings: Mapping[str, Reading]) -> list[Passage]:
