@@ -52,6 +52,7 @@ from assistant.reader_model import (
     trained_names,
 )
 from lhl.records import Passage
+from lhl.store import return_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ class Reader:
             else:
                 self.engine = "torch"
             self._model = model
-            _give_back_freed_memory()  # what loading freed: ~80 MB
+            return_freed_memory()  # what loading freed: ~80 MB
             log.info(
                 "reader loaded in %.1f s: %s engine on %s%s",
                 time.perf_counter() - started,
@@ -283,16 +284,6 @@ def _store_word_vectors_in_bf16(model: Any) -> None:
 
     words = model.encoder.embeddings.word_embeddings
     words.weight = torch.nn.Parameter(words.weight.detach().to(torch.bfloat16), requires_grad=False)
-
-
-def _give_back_freed_memory() -> None:
-    """Return the heap memory freed while loading to the system (glibc keeps it otherwise)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def bf16_supported() -> bool:

@@ -13,21 +13,6 @@ from bench.targets import lookup, targets, targets_table
 FORMAT = 1
 
 
-def merge_rerun(result: dict[str, Any], rerun: dict[str, Any], parts: list[str]) -> None:
-    """A later run's `parts` in place of the earlier run's (its floor stays the earlier
-    run's; each part's ratios are to its own run's floor), noted in the meta line."""
-    for part in parts:
-        result[part] = rerun[part]
-    meta = rerun.get("meta", {})
-    result.setdefault("meta", {}).setdefault("reruns", []).append(
-        {
-            "parts": parts,
-            **{k: meta.get(k) for k in ("created", "load_before", "load_after", "reader", "nice")},
-        }
-    )
-    result.pop("targets", None)
-
-
 def _row(*cells: object) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 

@@ -282,14 +282,4 @@ def targets_table(result: dict[str, Any]) -> str:
             else "."
         ),
     ]
-    for rerun in meta.get("reruns", []):  # parts measured again later (merge_rerun)
-        lines[-1] += (
-            f" {', '.join(PART_NAMES.get(p, p) for p in rerun['parts'])} målt på nytt "
-            f"{str(rerun.get('created', ''))[:16].replace('T', ' ')} med `lhl bench --only "
-            f"{','.join(rerun['parts'])}`, belastning {num(lookup(rerun, 'load_before', 0), 2)} "
-            f"før og {num(lookup(rerun, 'load_after', 0), 2)} etter."
-        )
     return "\n".join(lines)
-
-
-PART_NAMES = {"growth": "Vekst", "inprocess": "I prosess", "http": "HTTP", "ingest": "Innlesing"}

@@ -19,7 +19,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -160,13 +160,7 @@ class FeedbackStore:
 
 def cited_json(c: CitedPassage) -> dict[str, object]:
     """A cited passage as JSON: as stored in the database and as written to eval cases."""
-    return {
-        "n": c.n,
-        "doc_id": c.doc_id,
-        "chunk_id": c.chunk_id,
-        "section": c.section,
-        "highlight": c.highlight,
-    }
+    return asdict(c)
 
 
 def _from_row(row: tuple[object, ...]) -> Feedback:

@@ -33,6 +33,7 @@ import hashlib
 import os
 import signal
 import sqlite3
+import statistics
 import sys
 import threading
 import time
@@ -220,12 +221,8 @@ def memory_slope(series: list[tuple[float, float]], settle_s: float) -> tuple[fl
     settled = [(t, mb) for t, mb in series if t - start >= settle_s]
     if len(settled) < 3 or settled[-1][0] - settled[0][0] < SLOPE_SPAN_S:
         return None
-    n = len(settled)
-    mt = sum(t for t, _ in settled) / n
-    mm = sum(mb for _, mb in settled) / n
-    cov = sum((t - mt) * (mb - mm) for t, mb in settled)
-    var = sum((t - mt) ** 2 for t, _ in settled)
-    return cov / var * 600.0, settled[-1][0] - settled[0][0]
+    fit = statistics.linear_regression([t for t, _ in settled], [mb for _, mb in settled])
+    return fit.slope * 600.0, settled[-1][0] - settled[0][0]
 
 
 def report(tally: Tally, feedback_db: Path, restart: Restart | None, plan: Plan) -> bool:

@@ -40,7 +40,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "norquad"
-ONNX_NAME = "reader.onnx"
 SMOOTH_ALPHA = 0.8
 CALIBRATION_QUESTIONS = 80
 CALIBRATION_SEED = 7
