@@ -39,3 +39,24 @@ def test_nearly_every_question_is_found_in_a_chunk_as_ingest_makes_them() -> Non
     questions = load_questions()
     missing = [q.id for q in questions if locate(q.doc, q.evidence, chunks) is None]
     assert len(missing) <= 0.02 * len(questions), missing
+
+
+def test_no_training_answer_sits_where_a_known_fact_answers() -> None:
+    """The reader learns to point at units: a table row or a heading's first sentence can hold a
+    known fact's evidence though no sentence check sees it. build_examples leaves those out."""
+    from training.everyday_data import build_examples, known_fact_units, plain
+
+    chunks = corpus_chunks()
+    facts = [json.loads(line) for line in KNOWN_FACTS.read_text(encoding="utf-8").splitlines()]
+    evidence = {(f["doc"], plain(f["evidence"])) for f in facts if f.get("evidence")}
+    kept_out = known_fact_units(chunks)
+    answerable = [q for q in load_questions() if q.answerable]
+    at_known = [q for q in answerable if locate(q.doc, q.evidence, chunks) in kept_out]
+    assert at_known  # the check has something to do: such questions are in the files
+    pos, _, counts = build_examples(answerable, chunks)
+    assert counts["known_fact_unit"] == len(at_known)
+    docs = {q.question: q.doc for q in answerable}
+    for example in pos:
+        unit = plain(example.units[example.label])
+        doc = docs[example.question]
+        assert not any(d == doc and ev and ev in unit for d, ev in evidence), example.question

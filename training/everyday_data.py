@@ -32,6 +32,7 @@ from training.reader_data import Example
 ROOT = Path(__file__).resolve().parent.parent
 EVERYDAY_DIR = ROOT / "training" / "everyday"
 CORPUS_DIR = ROOT / "corpus"
+KNOWN_FACTS = ROOT / "eval" / "known_facts.jsonl"
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,31 @@ def _example(q: EverydayQuestion, chunk: Chunk, label: int) -> Example:
     return Example(q.question, chunk.own_heading, unit_texts, label, span)
 
 
+def known_fact_units(chunks: list[Chunk], known_facts: Path = KNOWN_FACTS) -> set[tuple[int, int]]:
+    """The (chunk, unit) places that hold a known fact's evidence, found as a training
+    question's evidence is (`locate`), and every unit whose text holds a known fact's evidence
+    whole. No training answer may sit there: the reader would learn the test's answers."""
+    facts = [json.loads(line) for line in known_facts.read_text(encoding="utf-8").splitlines()]
+    cited = [(str(f["doc"]), str(f["evidence"])) for f in facts if f.get("evidence")]
+    places = {found for doc, ev in cited if (found := locate(doc, ev, chunks)) is not None}
+    by_doc: dict[str, list[str]] = defaultdict(list)
+    for doc, ev in cited:
+        by_doc[doc].append(plain(ev))
+    for ci, chunk in enumerate(chunks):
+        for ui, unit in enumerate(units(chunk.text)):
+            have = plain(unit.text)
+            if any(ev and ev in have for ev in by_doc.get(chunk.doc_id, ())):
+                places.add((ci, ui))
+    return places
+
+
 def build_examples(
     questions: list[EverydayQuestion], chunks: list[Chunk]
 ) -> tuple[list[Example], list[Example], dict[str, int]]:
-    """(positives, negatives, counts)."""
+    """(positives, negatives, counts). An answerable question whose answer unit holds a known
+    fact's evidence is left out (`known_fact_units`)."""
     lexical = LexicalIndex([chunk_terms(c) for c in chunks])
+    kept_out = known_fact_units(chunks)
     pos: list[Example] = []
     neg: list[Example] = []
     counts: dict[str, int] = defaultdict(int)
@@ -137,6 +158,9 @@ def build_examples(
             counts["not_located"] += 1
             continue
         ci, ui = found
+        if q.answerable and found in kept_out:
+            counts["known_fact_unit"] += 1
+            continue
         if not q.answerable:
             neg.append(_example(q, chunks[ci], -1))
             counts["negative_near_miss"] += 1

@@ -71,7 +71,8 @@ slår den av.
   nøkkel og verdi som én matrisemultiplikasjon, og uten oppmerksomhetsmaske, siden hvert vindu
   leses i sin egen lengde; laget av `python -m training.export_reader`, siste steg i
   `make train-reader`), ordvektorene og hodene i PyTorch. Eksporten brukes bare når den er laget av de samme vektene (sjekksum i filen). Målt mot
-  PyTorch på denne leseren: kjente fakta 0 svar verre, 2 bedre; NorQuAD test 0,763 med begge
+  PyTorch på leseren før 2026-12-06 kl. 18 (samme eksport): kjente fakta 0 svar verre, 2 bedre;
+  NorQuAD test 0,763 med begge
   ([docs/reader-engine.md](../../docs/reader-engine.md)).
 - Uten eksporten (eller `LHL_READER_ENGINE=torch`): PyTorch, vektene i fp32 (ordvektorene i bf16),
   matrisemultiplikasjoner i bf16 der CPU-en har bf16-kjerner (AVX512-BF16, AMX), ellers fp32.
@@ -106,8 +107,16 @@ Tap: kryssentropi over [ikke svar, setning 1 … n] + 0.5 × spennets start/slut
   ute av alle trinn; de er utviklingssettet under trening (tabellen under) og en del av
   verifikatorens treningsdata (`training/fit_decision.py`). NorQuAD *test* er aldri brukt til å
   trene eller justere noe.
-- Kjente fakta (`eval/known_facts.jsonl`) er utviklingssettet for systemet: ingen
-  treningsspørsmål har en svarsetning som et kjent faktum siterer (`training/everyday_check.py`).
+- Kjente fakta (`eval/known_facts.jsonl`) er utviklingssettet for systemet. Ingen
+  treningsspørsmål har en svarsetning som et kjent faktum siterer (`training/everyday_check.py`),
+  og trinnet «everyday» lar i tillegg ut hvert spørsmål hvis svarenhet (setningen eller
+  tabellraden leseren lærer å peke på) holder et kjent faktums kildetekst
+  (`training/everyday_data.known_fact_units`; 29 spørsmål fra 2026-12-06 kl. 18: uten den
+  kontrollen lå 22 kjente fakta i treningssvarene, via tabellrader og overskrifter).
+- Ikke ryddet ennå (trinn 1 og eksporten er ikke trent på nytt): «ikke svar»-vinduene fra
+  BM25-treff i trinn 1 og i eksportens kalibrering kan komme fra de holdt-ute
+  NorQuAD-artiklene (230 av 2685, og 8 av 76); svarvinduene gjør det ikke. Det berører
+  utviklingstallene for NorQuAD holdt ute, ikke NorQuAD test eller de kjente faktaene.
 - De nordiske dataene brukes bare til trening.
 
 ## Tall under trening (holdt-ute NorQuAD-artikler: avsnittet med svaret og «ikke svar»-vinduer)
@@ -117,6 +126,12 @@ Tap: kryssentropi over [ikke svar, setning 1 … n] + 0.5 × spennets start/slut
 
 ## Tall i systemet (søk + leser + regler; fra reports/)
 {system_table}
+
+Tidene: ONNX Runtime int8, 1 tråd per lesing, 2 kjerner, AMD EPYC med AVX512-BF16/VNNI.
+2026-12-06 kl. 18 ble trinnet «everyday» trent på nytt uten de 29 spørsmålene hvis svarenhet
+holder et kjent faktums kildetekst (over): kjente fakta, svar 0,811 → 0,804, avvisning
+0,808 → 0,808, kildetreff 0,837 → 0,844, hverdagsord 27/53 → 27/53 (avvist riktig 9/11 →
+11/11); NorQuAD test 0,763 → 0,773. Tallene i «Hva hver datakilde gir» under er fra før det.
 {extra}
 Gjenskap: `make norquad` (NorQuAD test), `make eval` (kjente fakta).
 
